@@ -1,0 +1,60 @@
+# tierchain: every target installs what it needs first (idempotent, quick the second time).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP_PY := $(VENV)/.installed
+STAMP_NODE := node_modules/.installed
+STAMP_NET := $(HOME)/.brownie/.tierchain-networks-v1
+
+export SOLCX_BINARY_PATH := $(CURDIR)/toolchain/solc
+export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup compile test test-ganache test-anvil demo bench lint typecheck check clean
+
+setup: $(STAMP_PY) $(STAMP_NODE) $(STAMP_NET)
+
+$(STAMP_PY): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check pip==24.3.1
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(STAMP_NODE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(STAMP_NET): $(STAMP_PY) toolchain/brownie_networks.py
+	$(BIN)/python toolchain/brownie_networks.py
+	touch $@
+
+compile: setup
+	$(BIN)/brownie compile
+	$(BIN)/python -m tierchain.toolchain export-artifacts
+
+## The whole suite on Ganache (the required chain), started by the run itself.
+test: compile
+	$(BIN)/brownie test
+
+test-ganache: test
+
+## The same suite on Anvil (hardfork shanghai).
+test-anvil: compile
+	$(BIN)/brownie test --network tierchain-anvil
+
+demo: compile
+	$(BIN)/tierchain demo
+
+bench: compile
+	$(BIN)/python -m bench
+
+lint: setup
+	$(BIN)/ruff check src tests scripts bench toolchain
+	$(BIN)/mypy
+
+check: lint test
+
+clean:
+	rm -rf build reports .hypothesis bench/results/*.json
