@@ -1,0 +1,1 @@
+"""tierchain benchmarks: each module prints a table and writes bench/results/<name>.json."""
