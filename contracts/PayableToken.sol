@@ -1,0 +1,795 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
+import {IERC721Receiver} from "@openzeppelin/contracts/token/ERC721/IERC721Receiver.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+
+import {IERC3525, IERC3525Receiver} from "../interfaces/IERC3525.sol";
+import {IMembership, IMembershipListener} from "../interfaces/IMembership.sol";
+import {IInvoiceRegistry} from "../interfaces/IInvoiceRegistry.sol";
+import {IPayableToken} from "../interfaces/IPayableToken.sol";
+
+/// @title PayableToken
+/// @notice Tokenized accounts payable: one payable per ERC-3525 slot, divisible into pieces that
+///         split, move value, transfer and merge down the supply chain.
+/// @dev A lean ERC-3525 core written for gas: a piece is one storage word (owner, value, parent
+///      index, flags); token ids carry slot and maturity; membership is pushed in by the
+///      Membership contract and kept beside each holder's piece count; the re-entrancy lock
+///      shares a word with the configuration every move reads anyway. All value and ownership
+///      changes go through _mint, _moveValue, _changeOwner and _burn.
+contract PayableToken is IERC165, IPayableToken {
+    // ------------------------------------------------------------------ constants
+
+    /// @notice Agent kind: the financing desk.
+    uint8 public constant AGENT_DESK = 1;
+    /// @notice Agent kind: the settlement contract.
+    uint8 public constant AGENT_SETTLEMENT = 2;
+    /// @notice Most pieces one payable may have (the parent index is 24 bits wide).
+    uint256 public constant MAX_PIECES = (1 << 24) - 1;
+
+    uint8 private constant _ROLE_OPERATOR = 1 << 0;
+    uint8 private constant _ROLE_CORE_ENTERPRISE = 1 << 1;
+    uint8 private constant _ROLE_REGULATOR = 1 << 6;
+
+    uint8 private constant _FLAG_LOCKED = 1 << 0; // held by the desk under a financing
+    uint8 private constant _FLAG_FROZEN = 1 << 1; // frozen by a regulator
+    uint8 private constant _FLAG_PENDING = 1 << 2; // issued piece of a payable not yet accepted
+    uint8 private constant _FLAG_HAS_APPROVAL = 1 << 3; // an ERC-721 approval is set
+    uint8 private constant _FLAG_HAS_ALLOWANCES = 1 << 4; // value allowances exist in this epoch
+    uint8 private constant _FLAGS_IMMOBILE = _FLAG_LOCKED | _FLAG_FROZEN | _FLAG_PENDING;
+
+    uint256 private constant _INDEX_BITS = 32;
+    uint256 private constant _MATURITY_SHIFT = 96;
+    uint256 private constant _INDEX_MASK = (1 << 32) - 1;
+    uint256 private constant _PAYABLE_MASK = (1 << 64) - 1;
+    uint8 private constant _VALUE_DECIMALS = 2;
+    uint8 private constant _MIN_CURRENCY_DECIMALS = 2;
+    uint8 private constant _MAX_CURRENCY_DECIMALS = 36;
+    uint32 private constant _MIN_TENOR_SETTING = 1 days;
+    uint32 private constant _MAX_TENOR_SETTING = 3650 days;
+    bytes4 private constant _ERC3525_RECEIVER_ID = type(IERC3525Receiver).interfaceId;
+
+    // ------------------------------------------------------------------ storage
+
+    /// @dev One word per piece.
+    struct Piece {
+        address owner;
+        uint64 value;
+        uint24 parentIndex;
+        uint8 flags;
+    }
+
+    /// @dev One word per account: pieces held and the membership pushed by Membership. `known`
+    ///      keeps the word non-zero once written, so later writes cost 5,000 gas, not 22,100.
+    struct Holder {
+        uint64 pieces;
+        bool canReceive;
+        bool canSend;
+        bool known;
+    }
+
+    /// @dev Read by every move: the re-entrancy lock lives here too, so guarding costs no extra
+    ///      cold read.
+    struct Config {
+        uint64 minPieceValue;
+        uint32 maxTenor;
+        bool tradingPaused;
+        bool entered;
+        uint64 payableCount;
+    }
+
+    IMembership private immutable _membership;
+    IInvoiceRegistry private immutable _registry;
+
+    Config private _config;
+    mapping(uint256 payableId => Payable) private _payables;
+    mapping(uint256 tokenId => Piece) private _pieces;
+    mapping(address account => Holder) private _holders;
+    mapping(uint256 tokenId => address) private _tokenApprovals;
+    mapping(address owner => mapping(address operator => bool)) private _operatorApprovals;
+    mapping(uint256 tokenId => uint256) private _allowanceEpoch;
+    mapping(uint256 tokenId => mapping(uint256 epoch => mapping(address operator => uint256))) private
+        _valueAllowances;
+    mapping(address agent => uint8 kinds) private _agents;
+
+    // ------------------------------------------------------------------ modifiers
+
+    /// @dev Re-entrancy guard on every state-changing entry point (T6).
+    modifier nonReentrant() {
+        if (_config.entered) revert PayableReentrantCall();
+        _config.entered = true;
+        _;
+        _config.entered = false;
+    }
+
+    /// @param membership_ the consortium register (pushes membership changes here)
+    /// @param registry_ the invoice registry payables are issued against
+    /// @param minPieceValue_ smallest non-zero piece, in cents
+    /// @param maxTenor_ longest allowed tenor, in seconds
+    constructor(IMembership membership_, IInvoiceRegistry registry_, uint64 minPieceValue_, uint32 maxTenor_) {
+        if (address(membership_) == address(0) || address(registry_) == address(0)) revert PayableZeroAddress();
+        _checkMinPieceValue(minPieceValue_);
+        _checkMaxTenor(maxTenor_);
+        _membership = membership_;
+        _registry = registry_;
+        _config.minPieceValue = minPieceValue_;
+        _config.maxTenor = maxTenor_;
+    }
+
+    // ================================================================== lifecycle
+
+    /// @inheritdoc IPayableToken
+    function issue(
+        address creditor,
+        uint64 faceValue,
+        address currency,
+        uint40 maturityAt,
+        bytes32 invoiceRoot,
+        bytes32 documentHash
+    ) external nonReentrant returns (uint256 payableId, uint256 tokenId) {
+        Config memory config = _config;
+        if (config.tradingPaused) revert PayableTradingPaused();
+        if (!_membership.hasActiveRole(msg.sender, _ROLE_CORE_ENTERPRISE)) {
+            revert PayableUnauthorized(msg.sender, _ROLE_CORE_ENTERPRISE);
+        }
+        _checkReceiver(creditor);
+        if (faceValue < config.minPieceValue) revert PayableInvalidFaceValue(faceValue, config.minPieceValue);
+        if (invoiceRoot == bytes32(0) || documentHash == bytes32(0)) {
+            revert PayableInvalidCommitment(invoiceRoot, documentHash);
+        }
+        if (maturityAt <= block.timestamp) revert PayableMaturityInPast(maturityAt, block.timestamp);
+        if (maturityAt > block.timestamp + config.maxTenor) {
+            revert PayableTenorTooLong(maturityAt, block.timestamp + config.maxTenor);
+        }
+        uint8 decimals = _currencyDecimals(currency);
+
+        // Effects. payableCount is 64 bits: it cannot overflow within any chain's lifetime.
+        payableId = config.payableCount + 1;
+        _config.payableCount = uint64(payableId);
+        _payables[payableId] = Payable({
+            debtor: msg.sender,
+            maturityAt: maturityAt,
+            status: PayableStatus.Issued,
+            pieceCount: 1,
+            currency: currency,
+            faceValue: faceValue,
+            currencyDecimals: decimals,
+            firstCreditor: creditor,
+            issuedAt: uint40(block.timestamp),
+            invoiceRoot: invoiceRoot,
+            documentHash: documentHash
+        });
+        tokenId = _tokenId(maturityAt, payableId, 1);
+        emit PayableIssued(
+            payableId, msg.sender, creditor, tokenId, faceValue, currency, maturityAt, invoiceRoot, documentHash
+        );
+        _mint(creditor, tokenId, payableId, faceValue, 0, _FLAG_PENDING);
+        emit TransferValue(0, tokenId, faceValue);
+
+        // Interaction with our own registry (checks debtor, seller and the unused total).
+        _registry.consume(invoiceRoot, msg.sender, creditor, faceValue);
+    }
+
+    /// @inheritdoc IPayableToken
+    function accept(uint256 payableId) external nonReentrant {
+        Payable storage p = _payables[payableId];
+        if (p.status != PayableStatus.Issued) {
+            if (p.status == PayableStatus.None) revert PayableUnknown(payableId);
+            revert PayableWrongStatus(payableId, p.status);
+        }
+        if (_config.tradingPaused) revert PayableTradingPaused();
+        if (block.timestamp >= p.maturityAt) revert PayableMatured(payableId, p.maturityAt);
+        uint256 tokenId = _tokenId(p.maturityAt, payableId, 1);
+        Piece storage piece = _pieces[tokenId];
+        if (piece.owner != msg.sender) revert PayableNotCreditor(payableId, msg.sender);
+        if (piece.flags & _FLAG_FROZEN != 0) revert PayablePieceFrozen(tokenId);
+        p.status = PayableStatus.Accepted;
+        piece.flags &= ~_FLAG_PENDING;
+        emit PayableAccepted(payableId, msg.sender);
+    }
+
+    // ================================================================== ERC-3525 value moves
+
+    /// @inheritdoc IERC3525
+    function transferFrom(uint256 fromTokenId, address to, uint256 value)
+        external
+        nonReentrant
+        returns (uint256 newTokenId)
+    {
+        Piece memory piece = _livePiece(fromTokenId);
+        _spendAllowance(fromTokenId, piece, value);
+        _checkTradable(fromTokenId);
+        newTokenId = _splitOff(fromTokenId, piece, to, value);
+        _checkOnERC3525Received(to, fromTokenId, newTokenId, value);
+    }
+
+    /// @inheritdoc IERC3525
+    function transferFrom(uint256 fromTokenId, uint256 toTokenId, uint256 value) external nonReentrant {
+        Piece memory source = _livePiece(fromTokenId);
+        Piece memory target = _livePiece(toTokenId);
+        _checkPair(fromTokenId, toTokenId);
+        _spendAllowance(fromTokenId, source, value);
+        _checkTradable(fromTokenId);
+        _checkMovable(fromTokenId, source);
+        if (target.flags & _FLAGS_IMMOBILE != 0) _checkMovable(toTokenId, target);
+        if (target.owner != source.owner) _checkReceiver(target.owner);
+        _moveValue(fromTokenId, source, toTokenId, target, value);
+        _checkOnERC3525Received(target.owner, fromTokenId, toTokenId, value);
+    }
+
+    /// @inheritdoc IPayableToken
+    function merge(uint256 fromTokenId, uint256 toTokenId) external nonReentrant {
+        Piece memory source = _livePiece(fromTokenId);
+        Piece memory target = _livePiece(toTokenId);
+        _checkPair(fromTokenId, toTokenId);
+        if (source.owner != target.owner) revert PayableNotSameOwner(fromTokenId, toTokenId);
+        if (!_isOwnerOrApproved(fromTokenId, source) || !_isOwnerOrApproved(toTokenId, target)) {
+            revert PayableNotOwnerNorApproved(fromTokenId, msg.sender);
+        }
+        _checkTradable(fromTokenId);
+        _checkMovable(fromTokenId, source);
+        _checkMovable(toTokenId, target);
+        _moveValue(fromTokenId, source, toTokenId, target, source.value);
+        emit PiecesMerged(fromTokenId, toTokenId, source.value);
+    }
+
+    /// @inheritdoc IERC3525
+    function approve(uint256 tokenId, address operator, uint256 value) external nonReentrant {
+        Piece memory piece = _livePiece(tokenId);
+        if (operator == address(0)) revert PayableZeroAddress();
+        if (piece.owner != msg.sender && !_operatorApprovals[piece.owner][msg.sender]) {
+            revert PayableNotOwnerNorApproved(tokenId, msg.sender);
+        }
+        _checkMovable(tokenId, piece);
+        if (piece.flags & _FLAG_HAS_ALLOWANCES == 0) _pieces[tokenId].flags = piece.flags | _FLAG_HAS_ALLOWANCES;
+        _valueAllowances[tokenId][_allowanceEpoch[tokenId]][operator] = value;
+        emit ApprovalValue(tokenId, operator, value);
+    }
+
+    // ================================================================== ERC-721 whole pieces
+
+    /// @inheritdoc IERC721
+    function transferFrom(address from, address to, uint256 tokenId) external nonReentrant {
+        _transferWhole(from, to, tokenId);
+    }
+
+    /// @inheritdoc IERC721
+    function safeTransferFrom(address from, address to, uint256 tokenId) external nonReentrant {
+        _transferWhole(from, to, tokenId);
+        _checkOnERC721Received(from, to, tokenId, "");
+    }
+
+    /// @inheritdoc IERC721
+    function safeTransferFrom(address from, address to, uint256 tokenId, bytes calldata data) external nonReentrant {
+        _transferWhole(from, to, tokenId);
+        _checkOnERC721Received(from, to, tokenId, data);
+    }
+
+    /// @inheritdoc IERC721
+    function approve(address to, uint256 tokenId) external nonReentrant {
+        Piece memory piece = _livePiece(tokenId);
+        if (piece.owner != msg.sender && !_operatorApprovals[piece.owner][msg.sender]) {
+            revert PayableNotOwnerNorApproved(tokenId, msg.sender);
+        }
+        _checkMovable(tokenId, piece);
+        _tokenApprovals[tokenId] = to;
+        uint8 flags = to == address(0) ? piece.flags & ~_FLAG_HAS_APPROVAL : piece.flags | _FLAG_HAS_APPROVAL;
+        if (flags != piece.flags) _pieces[tokenId].flags = flags;
+        emit Approval(piece.owner, to, tokenId);
+    }
+
+    /// @inheritdoc IERC721
+    function setApprovalForAll(address operator, bool approved) external nonReentrant {
+        if (operator == address(0) || operator == msg.sender) revert PayableInvalidOperator(operator);
+        _operatorApprovals[msg.sender][operator] = approved;
+        emit ApprovalForAll(msg.sender, operator, approved);
+    }
+
+    // ================================================================== agents and regulators
+
+    /// @inheritdoc IPayableToken
+    function lockPiece(uint256 tokenId) external nonReentrant {
+        _checkAgent(AGENT_DESK);
+        Piece memory piece = _livePiece(tokenId);
+        _checkTradable(tokenId);
+        _checkMovable(tokenId, piece);
+        _pieces[tokenId].flags = _clearApprovals(tokenId, piece.flags) | _FLAG_LOCKED;
+        emit PieceLocked(tokenId, msg.sender);
+    }
+
+    /// @inheritdoc IPayableToken
+    function unlockPiece(uint256 tokenId) external nonReentrant {
+        _checkAgent(AGENT_DESK);
+        Piece memory piece = _livePiece(tokenId);
+        if (piece.flags & _FLAG_LOCKED == 0) revert PayableFlagUnchanged(tokenId, _FLAG_LOCKED, false);
+        _pieces[tokenId].flags = piece.flags & ~_FLAG_LOCKED;
+        emit PieceUnlocked(tokenId, msg.sender);
+    }
+
+    /// @inheritdoc IPayableToken
+    function agentTransfer(uint256 fromTokenId, address to, uint256 value)
+        external
+        nonReentrant
+        returns (uint256 tokenId)
+    {
+        uint8 kinds = _agents[msg.sender];
+        if (kinds == 0) revert PayableNotAgent(msg.sender, AGENT_DESK | AGENT_SETTLEMENT);
+        Piece memory piece = _livePiece(fromTokenId);
+        bool settlement = kinds & AGENT_SETTLEMENT != 0;
+        if (piece.flags & _FLAG_LOCKED != 0) {
+            // The desk releases its own lock as it delivers the piece.
+            piece.flags &= ~_FLAG_LOCKED;
+            _pieces[fromTokenId].flags = piece.flags;
+            emit PieceUnlocked(fromTokenId, msg.sender);
+        }
+        if (!settlement) _checkTradable(fromTokenId);
+        if (value == piece.value) {
+            _checkMovable(fromTokenId, piece);
+            _checkReceiver(to);
+            _changeOwner(fromTokenId, piece, to);
+            tokenId = fromTokenId;
+        } else {
+            tokenId = _splitOff(fromTokenId, piece, to, value);
+        }
+    }
+
+    /// @inheritdoc IPayableToken
+    function burnSettled(uint256 tokenId) external nonReentrant returns (address owner, uint256 value) {
+        _checkAgent(AGENT_SETTLEMENT);
+        Piece memory piece = _livePiece(tokenId);
+        uint256 maturityAt = tokenId >> _MATURITY_SHIFT;
+        if (block.timestamp < maturityAt) revert PayableNotMatured(_payableIdOf(tokenId), maturityAt);
+        if (piece.flags & _FLAG_FROZEN != 0) revert PayablePieceFrozen(tokenId);
+        if (piece.flags & _FLAG_PENDING != 0) revert PayableWrongStatus(_payableIdOf(tokenId), PayableStatus.Issued);
+        owner = piece.owner;
+        value = piece.value;
+        emit TransferValue(tokenId, 0, value);
+        _burn(tokenId, piece);
+        emit PieceSettled(tokenId, owner, value);
+    }
+
+    /// @inheritdoc IPayableToken
+    function freezePiece(uint256 tokenId, bytes32 reasonHash) external nonReentrant {
+        _setFrozen(tokenId, true, reasonHash);
+        emit PieceFrozen(tokenId, reasonHash, msg.sender);
+    }
+
+    /// @inheritdoc IPayableToken
+    function unfreezePiece(uint256 tokenId, bytes32 reasonHash) external nonReentrant {
+        _setFrozen(tokenId, false, reasonHash);
+        emit PieceUnfrozen(tokenId, reasonHash, msg.sender);
+    }
+
+    /// @inheritdoc IPayableToken
+    function setAgent(address agent, uint8 kinds) external nonReentrant {
+        if (msg.sender != _membership.admin()) revert PayableNotAdmin(msg.sender);
+        if (agent == address(0)) revert PayableZeroAddress();
+        if (kinds > (AGENT_DESK | AGENT_SETTLEMENT)) revert PayableInvalidConfig(kinds);
+        _agents[agent] = kinds;
+        emit AgentSet(agent, kinds);
+    }
+
+    /// @inheritdoc IPayableToken
+    function setMinPieceValue(uint64 value) external nonReentrant {
+        _checkOperator();
+        _checkMinPieceValue(value);
+        emit MinPieceValueChanged(_config.minPieceValue, value);
+        _config.minPieceValue = value;
+    }
+
+    /// @inheritdoc IPayableToken
+    function setMaxTenor(uint32 seconds_) external nonReentrant {
+        _checkOperator();
+        _checkMaxTenor(seconds_);
+        emit MaxTenorChanged(_config.maxTenor, seconds_);
+        _config.maxTenor = seconds_;
+    }
+
+    /// @inheritdoc IPayableToken
+    function setTradingPaused(bool paused) external nonReentrant {
+        _checkOperator();
+        if (_config.tradingPaused == paused) revert PayableInvalidConfig(paused ? 1 : 0);
+        _config.tradingPaused = paused;
+        emit TradingPauseChanged(paused, msg.sender);
+    }
+
+    /// @inheritdoc IMembershipListener
+    function onMembershipChanged(address account, bool canReceive, bool canSend) external {
+        if (msg.sender != address(_membership)) revert PayableNotMembership(msg.sender);
+        Holder storage holder = _holders[account];
+        holder.canReceive = canReceive;
+        holder.canSend = canSend;
+        holder.known = true;
+    }
+
+    // ================================================================== views
+
+    /// @inheritdoc IERC165
+    function supportsInterface(bytes4 interfaceId) external pure returns (bool) {
+        return interfaceId == type(IERC165).interfaceId || interfaceId == type(IERC721).interfaceId
+            || interfaceId == type(IERC3525).interfaceId;
+    }
+
+    /// @notice Collection name for wallets.
+    /// @return the name
+    function name() external pure returns (string memory) {
+        return "tierchain payable";
+    }
+
+    /// @notice Collection symbol for wallets.
+    /// @return the symbol
+    function symbol() external pure returns (string memory) {
+        return "TCP";
+    }
+
+    /// @notice The membership contract consulted on every move.
+    /// @return the contract
+    function membership() external view returns (IMembership) {
+        return _membership;
+    }
+
+    /// @notice The invoice registry payables are issued against.
+    /// @return the contract
+    function registry() external view returns (IInvoiceRegistry) {
+        return _registry;
+    }
+
+    /// @inheritdoc IERC3525
+    function valueDecimals() external pure returns (uint8) {
+        return _VALUE_DECIMALS;
+    }
+
+    /// @inheritdoc IERC3525
+    function balanceOf(uint256 tokenId) external view returns (uint256) {
+        return _livePiece(tokenId).value;
+    }
+
+    /// @inheritdoc IERC3525
+    function slotOf(uint256 tokenId) external view returns (uint256) {
+        _livePiece(tokenId);
+        return _payableIdOf(tokenId);
+    }
+
+    /// @inheritdoc IERC3525
+    function allowance(uint256 tokenId, address operator) external view returns (uint256) {
+        Piece memory piece = _livePiece(tokenId);
+        if (piece.flags & _FLAG_HAS_ALLOWANCES == 0) return 0;
+        return _valueAllowances[tokenId][_allowanceEpoch[tokenId]][operator];
+    }
+
+    /// @inheritdoc IERC721
+    function balanceOf(address owner) external view returns (uint256) {
+        if (owner == address(0)) revert PayableZeroAddress();
+        return _holders[owner].pieces;
+    }
+
+    /// @inheritdoc IERC721
+    function ownerOf(uint256 tokenId) external view returns (address) {
+        return _livePiece(tokenId).owner;
+    }
+
+    /// @inheritdoc IERC721
+    function getApproved(uint256 tokenId) external view returns (address) {
+        Piece memory piece = _livePiece(tokenId);
+        return piece.flags & _FLAG_HAS_APPROVAL == 0 ? address(0) : _tokenApprovals[tokenId];
+    }
+
+    /// @inheritdoc IERC721
+    function isApprovedForAll(address owner, address operator) external view returns (bool) {
+        return _operatorApprovals[owner][operator];
+    }
+
+    /// @inheritdoc IPayableToken
+    function payableOf(uint256 payableId) external view returns (Payable memory) {
+        return _payables[payableId];
+    }
+
+    /// @inheritdoc IPayableToken
+    function pieceOf(uint256 tokenId) external view returns (PieceView memory view_) {
+        Piece memory piece = _pieces[tokenId];
+        view_.payableId = _payableIdOf(tokenId);
+        view_.index = tokenId & _INDEX_MASK;
+        view_.parentTokenId = _parentOf(tokenId, piece.parentIndex);
+        view_.owner = piece.owner;
+        view_.value = piece.value;
+        view_.locked = piece.flags & _FLAG_LOCKED != 0;
+        view_.frozen = piece.flags & _FLAG_FROZEN != 0;
+    }
+
+    /// @inheritdoc IPayableToken
+    function parentOf(uint256 tokenId) external view returns (uint256) {
+        return _parentOf(tokenId, _pieces[tokenId].parentIndex);
+    }
+
+    /// @inheritdoc IPayableToken
+    function tokenIdOf(uint256 payableId, uint256 index) external view returns (uint256) {
+        Payable storage p = _payables[payableId];
+        if (p.status == PayableStatus.None) revert PayableUnknown(payableId);
+        if (index == 0 || index > p.pieceCount) revert PayableNonexistentToken(index);
+        return _tokenId(p.maturityAt, payableId, index);
+    }
+
+    /// @inheritdoc IPayableToken
+    function payableCount() external view returns (uint256) {
+        return _config.payableCount;
+    }
+
+    /// @inheritdoc IPayableToken
+    function minPieceValue() external view returns (uint64) {
+        return _config.minPieceValue;
+    }
+
+    /// @inheritdoc IPayableToken
+    function maxTenor() external view returns (uint32) {
+        return _config.maxTenor;
+    }
+
+    /// @inheritdoc IPayableToken
+    function tradingPaused() external view returns (bool) {
+        return _config.tradingPaused;
+    }
+
+    /// @inheritdoc IPayableToken
+    function agentKinds(address agent) external view returns (uint8) {
+        return _agents[agent];
+    }
+
+    /// @inheritdoc IPayableToken
+    function holderOf(address account) external view returns (uint256 pieces, bool canReceive, bool canSend) {
+        Holder memory holder = _holders[account];
+        return (holder.pieces, holder.canReceive, holder.canSend);
+    }
+
+    // ================================================================== internal: moves
+
+    /// @dev Split `value` off a piece into a new piece for `to`; callers have checked authority
+    ///      and tradability. The minimum value
+    ///      applies to the new piece and to what remains; a split of the whole value burns the
+    ///      emptied source.
+    function _splitOff(uint256 fromTokenId, Piece memory piece, address to, uint256 value)
+        private
+        returns (uint256 newTokenId)
+    {
+        _checkMovable(fromTokenId, piece);
+        _checkReceiver(to);
+        uint64 minimum = _config.minPieceValue;
+        if (value < minimum) revert PayableBelowMinimum(0, value, minimum);
+        _checkRemaining(fromTokenId, piece.value, value, minimum);
+
+        uint256 payableId = _payableIdOf(fromTokenId);
+        Payable storage p = _payables[payableId];
+        uint256 index = uint256(p.pieceCount) + 1;
+        if (index > MAX_PIECES) revert PayablePieceLimit(payableId);
+        p.pieceCount = uint32(index);
+        newTokenId = _tokenId(fromTokenId >> _MATURITY_SHIFT, payableId, index);
+        // Truncation is exact: value <= piece.value < 2^64 and the index of a piece < 2^24.
+        _mint(to, newTokenId, payableId, uint64(value), uint24(fromTokenId & _INDEX_MASK), 0);
+        _reduce(fromTokenId, piece, value);
+        emit TransferValue(fromTokenId, newTokenId, value);
+    }
+
+    /// @dev Move value between two live pieces of one payable; burns an emptied source.
+    function _moveValue(
+        uint256 fromTokenId,
+        Piece memory source,
+        uint256 toTokenId,
+        Piece memory target,
+        uint256 value
+    ) private {
+        if (value == 0) revert PayableZeroValue();
+        _checkRemaining(fromTokenId, source.value, value, _config.minPieceValue);
+        // Cannot overflow: both values belong to one payable whose face value fits 64 bits.
+        _pieces[toTokenId].value = target.value + uint64(value);
+        _reduce(fromTokenId, source, value);
+        emit TransferValue(fromTokenId, toTokenId, value);
+    }
+
+    /// @dev Take `value` out of a piece: lower it, or burn it when emptied.
+    function _reduce(uint256 tokenId, Piece memory piece, uint256 value) private {
+        if (value == piece.value) {
+            _burn(tokenId, piece);
+        } else {
+            // Checked by _checkRemaining: value < piece.value.
+            _pieces[tokenId].value = piece.value - uint64(value);
+        }
+    }
+
+    function _transferWhole(address from, address to, uint256 tokenId) private {
+        Piece memory piece = _livePiece(tokenId);
+        if (piece.owner != from) revert PayableInvalidOwner(tokenId, from, piece.owner);
+        if (!_isOwnerOrApproved(tokenId, piece)) revert PayableNotOwnerNorApproved(tokenId, msg.sender);
+        _checkTradable(tokenId);
+        _checkMovable(tokenId, piece);
+        _checkReceiver(to);
+        _changeOwner(tokenId, piece, to);
+    }
+
+    function _mint(address to, uint256 tokenId, uint256 payableId, uint64 value, uint24 parentIndex, uint8 flags)
+        private
+    {
+        _pieces[tokenId] = Piece({owner: to, value: value, parentIndex: parentIndex, flags: flags});
+        // A holder record was made non-zero by the membership push (pieces < 2^64 always).
+        ++_holders[to].pieces;
+        emit Transfer(address(0), to, tokenId);
+        emit SlotChanged(tokenId, 0, payableId);
+    }
+
+    /// @dev Ownership change of a whole piece: approvals and allowances die with it (T10).
+    function _changeOwner(uint256 tokenId, Piece memory piece, address to) private {
+        address from = piece.owner;
+        uint8 flags = _clearApprovals(tokenId, piece.flags);
+        _pieces[tokenId] = Piece({owner: to, value: piece.value, parentIndex: piece.parentIndex, flags: flags});
+        if (from != to) {
+            --_holders[from].pieces;
+            ++_holders[to].pieces;
+        }
+        emit Transfer(from, to, tokenId);
+    }
+
+    function _burn(uint256 tokenId, Piece memory piece) private {
+        if (piece.flags & _FLAG_HAS_APPROVAL != 0) delete _tokenApprovals[tokenId];
+        // The word is cleared; the parent index is kept for provenance (owner zero = burned).
+        _pieces[tokenId] = Piece({owner: address(0), value: 0, parentIndex: piece.parentIndex, flags: 0});
+        --_holders[piece.owner].pieces;
+        emit Transfer(piece.owner, address(0), tokenId);
+        emit SlotChanged(tokenId, _payableIdOf(tokenId), 0);
+    }
+
+    /// @dev Clear the ERC-721 approval and start a new allowance epoch if any were set.
+    function _clearApprovals(uint256 tokenId, uint8 flags) private returns (uint8) {
+        if (flags & _FLAG_HAS_APPROVAL != 0) delete _tokenApprovals[tokenId];
+        if (flags & _FLAG_HAS_ALLOWANCES != 0) ++_allowanceEpoch[tokenId];
+        return flags & ~(_FLAG_HAS_APPROVAL | _FLAG_HAS_ALLOWANCES);
+    }
+
+    /// @dev Use the caller's authority over a piece: owner, operator for all, approved for the
+    ///      piece, or a value allowance (decremented; a max allowance is no exception).
+    function _spendAllowance(uint256 tokenId, Piece memory piece, uint256 value) private {
+        if (_isOwnerOrApproved(tokenId, piece)) return;
+        uint256 allowed;
+        uint256 epoch;
+        if (piece.flags & _FLAG_HAS_ALLOWANCES != 0) {
+            epoch = _allowanceEpoch[tokenId];
+            allowed = _valueAllowances[tokenId][epoch][msg.sender];
+        }
+        if (allowed == 0) revert PayableNotOwnerNorApproved(tokenId, msg.sender);
+        if (allowed < value) revert PayableInsufficientAllowance(tokenId, msg.sender, allowed, value);
+        _valueAllowances[tokenId][epoch][msg.sender] = allowed - value;
+    }
+
+    function _setFrozen(uint256 tokenId, bool frozen, bytes32 reasonHash) private {
+        if (msg.sender != _membership.admin() && !_membership.hasActiveRole(msg.sender, _ROLE_REGULATOR)) {
+            revert PayableUnauthorized(msg.sender, _ROLE_REGULATOR);
+        }
+        if (reasonHash == bytes32(0)) revert PayableReasonRequired();
+        Piece memory piece = _livePiece(tokenId);
+        if ((piece.flags & _FLAG_FROZEN != 0) == frozen) revert PayableFlagUnchanged(tokenId, _FLAG_FROZEN, frozen);
+        uint8 flags = frozen ? _clearApprovals(tokenId, piece.flags) | _FLAG_FROZEN : piece.flags & ~_FLAG_FROZEN;
+        _pieces[tokenId].flags = flags;
+    }
+
+    // ================================================================== internal: checks
+
+    function _livePiece(uint256 tokenId) private view returns (Piece memory piece) {
+        piece = _pieces[tokenId];
+        if (piece.owner == address(0)) revert PayableNonexistentToken(tokenId);
+    }
+
+    function _isOwnerOrApproved(uint256 tokenId, Piece memory piece) private view returns (bool) {
+        return msg.sender == piece.owner || _operatorApprovals[piece.owner][msg.sender]
+            || (piece.flags & _FLAG_HAS_APPROVAL != 0 && _tokenApprovals[tokenId] == msg.sender);
+    }
+
+    /// @dev Trading is open: not paused and before maturity (read from the token id).
+    function _checkTradable(uint256 tokenId) private view {
+        if (_config.tradingPaused) revert PayableTradingPaused();
+        uint256 maturityAt = tokenId >> _MATURITY_SHIFT;
+        if (block.timestamp >= maturityAt) revert PayableMatured(_payableIdOf(tokenId), maturityAt);
+    }
+
+    /// @dev The piece may move: not locked, frozen or pending acceptance; its owner not frozen.
+    function _checkMovable(uint256 tokenId, Piece memory piece) private view {
+        uint8 flags = piece.flags;
+        if (flags & _FLAGS_IMMOBILE != 0) {
+            if (flags & _FLAG_FROZEN != 0) revert PayablePieceFrozen(tokenId);
+            if (flags & _FLAG_LOCKED != 0) revert PayablePieceLocked(tokenId);
+            revert PayableWrongStatus(_payableIdOf(tokenId), PayableStatus.Issued);
+        }
+        if (!_holders[piece.owner].canSend) revert PayableSenderFrozen(piece.owner);
+    }
+
+    function _checkReceiver(address to) private view {
+        if (!_holders[to].canReceive) revert PayableReceiverNotAllowed(to);
+    }
+
+    function _checkPair(uint256 fromTokenId, uint256 toTokenId) private pure {
+        if (fromTokenId == toTokenId) revert PayableSameToken(fromTokenId);
+        if (_payableIdOf(fromTokenId) != _payableIdOf(toTokenId)) revert PayableSlotMismatch(fromTokenId, toTokenId);
+    }
+
+    /// @dev value > 0, value <= balance, and what remains is 0 or at least the minimum.
+    function _checkRemaining(uint256 tokenId, uint256 balance, uint256 value, uint256 minimum) private pure {
+        if (value == 0) revert PayableZeroValue();
+        if (value > balance) revert PayableInsufficientValue(tokenId, balance, value);
+        uint256 remaining = balance - value;
+        if (remaining != 0 && remaining < minimum) revert PayableBelowMinimum(tokenId, remaining, minimum);
+    }
+
+    function _checkAgent(uint8 kind) private view {
+        if (_agents[msg.sender] & kind == 0) revert PayableNotAgent(msg.sender, kind);
+    }
+
+    function _checkOperator() private view {
+        if (msg.sender != _membership.admin() && !_membership.hasActiveRole(msg.sender, _ROLE_OPERATOR)) {
+            revert PayableUnauthorized(msg.sender, _ROLE_OPERATOR);
+        }
+    }
+
+    function _checkMinPieceValue(uint64 value) private pure {
+        if (value == 0) revert PayableInvalidConfig(value);
+    }
+
+    function _checkMaxTenor(uint32 seconds_) private pure {
+        if (seconds_ < _MIN_TENOR_SETTING || seconds_ > _MAX_TENOR_SETTING) revert PayableInvalidConfig(seconds_);
+    }
+
+    /// @dev The currency's decimals, which must be in 2..36 (values are in cents).
+    function _currencyDecimals(address currency) private view returns (uint8) {
+        if (currency.code.length == 0) revert PayableInvalidCurrency(currency);
+        try IERC20Metadata(currency).decimals() returns (uint8 decimals) {
+            if (decimals < _MIN_CURRENCY_DECIMALS || decimals > _MAX_CURRENCY_DECIMALS) {
+                revert PayableInvalidCurrency(currency);
+            }
+            return decimals;
+        } catch {
+            revert PayableInvalidCurrency(currency);
+        }
+    }
+
+    // ================================================================== internal: hooks
+
+    /// @dev ERC-3525 receiver hook, last: a contract receiver that declares IERC3525Receiver
+    ///      through ERC-165 must return the selector; other receivers are not called.
+    function _checkOnERC3525Received(address to, uint256 fromTokenId, uint256 toTokenId, uint256 value) private {
+        if (to.code.length == 0) return;
+        try IERC165(to).supportsInterface(_ERC3525_RECEIVER_ID) returns (bool supported) {
+            if (!supported) return;
+        } catch {
+            return;
+        }
+        try IERC3525Receiver(to).onERC3525Received(msg.sender, fromTokenId, toTokenId, value, "") returns (
+            bytes4 answer
+        ) {
+            if (answer != IERC3525Receiver.onERC3525Received.selector) revert PayableReceiverRejected(to);
+        } catch {
+            revert PayableReceiverRejected(to);
+        }
+    }
+
+    /// @dev ERC-721 safe-transfer hook, last: contract receivers must return the selector.
+    function _checkOnERC721Received(address from, address to, uint256 tokenId, bytes memory data) private {
+        if (to.code.length == 0) return;
+        try IERC721Receiver(to).onERC721Received(msg.sender, from, tokenId, data) returns (bytes4 answer) {
+            if (answer != IERC721Receiver.onERC721Received.selector) revert PayableReceiverRejected(to);
+        } catch {
+            revert PayableReceiverRejected(to);
+        }
+    }
+
+    // ================================================================== internal: ids
+
+    function _tokenId(uint256 maturityAt, uint256 payableId, uint256 index) private pure returns (uint256) {
+        return (maturityAt << _MATURITY_SHIFT) | (payableId << _INDEX_BITS) | index;
+    }
+
+    function _payableIdOf(uint256 tokenId) private pure returns (uint256) {
+        return (tokenId >> _INDEX_BITS) & _PAYABLE_MASK;
+    }
+
+    function _parentOf(uint256 tokenId, uint24 parentIndex) private pure returns (uint256) {
+        if (parentIndex == 0) return 0;
+        return (tokenId & ~_INDEX_MASK) | parentIndex;
+    }
+}
