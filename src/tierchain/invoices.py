@@ -1,0 +1,978 @@
+"""Invoice files in, invoice packages out (docs/INVOICES.md is the specification).
+
+* :func:`load_invoices` / :func:`parse_invoices_csv` / :func:`parse_invoices_json` read an invoice
+  file strictly: every bad row is reported with its row number in one :class:`InvoiceFileError`.
+* :func:`canonical_bytes`, :func:`invoice_key`, :func:`details_hash` define what goes into a leaf.
+* :func:`build_package` turns invoices into a :class:`Package` (a Merkle tree plus the salts);
+  :func:`save_package` / :func:`load_package` write and re-check the package file.
+* :func:`prove` / :func:`verify_invoice_proof` prove one invoice; :func:`find_collisions` and
+  :class:`PackageStore` refuse a package sharing an invoice with one already known (T1).
+
+Money is never a float: amounts are strict ASCII decimal strings with at most 2 decimals,
+stored as integer cents.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import multiprocessing
+import os
+import re
+import secrets
+import struct
+import tempfile
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Final
+
+from tierchain import merkle
+from tierchain.errors import TierchainError
+
+# --------------------------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One problem in an invoice file. ``row`` is 1-based (CSV: the header is row 1)."""
+
+    row: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.message}" if self.row else self.message
+
+
+class InvoiceFileError(TierchainError):
+    """An invoice file (or package file) is invalid; ``errors`` lists every problem found."""
+
+    def __init__(self, source: str, errors: Sequence[RowError]) -> None:
+        self.source = source
+        self.errors: list[RowError] = list(errors)
+        lines = "\n".join(f"  {e}" for e in self.errors[:50])
+        more = f"\n  ... and {len(self.errors) - 50} more" if len(self.errors) > 50 else ""
+        super().__init__(
+            f"{source}: {len(self.errors)} problem(s); nothing was written\n{lines}{more}"
+        )
+
+
+class PackageError(TierchainError):
+    """Invoices that cannot form one package, a package file that does not check out, an
+    invoice that is not in a package, or a package file that already exists."""
+
+
+class PackageCollisionError(PackageError):
+    """A package shares invoices with a package already known (double financing, T1)."""
+
+    def __init__(self, collisions: Sequence[Collision]) -> None:
+        self.collisions = list(collisions)
+        shown = ", ".join(
+            f"{c.invoice_code}/{c.invoice_number} (in 0x{c.other_root.hex()})"
+            for c in self.collisions[:10]
+        )
+        super().__init__(f"{len(self.collisions)} invoice(s) already in a known package: {shown}")
+
+
+# --------------------------------------------------------------------------------------------
+# Records and field rules
+# --------------------------------------------------------------------------------------------
+
+CREDIT_CODE_RE: Final = re.compile(r"[0-9A-HJ-NP-RT-UW-Y]{18}")
+INVOICE_ID_RE: Final = re.compile(r"[0-9A-Z]{1,32}")
+DATE_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+CURRENCY_RE: Final = re.compile(r"[A-Z]{3}")
+AMOUNT_RE: Final = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
+AMOUNT_ANY_DECIMALS_RE: Final = re.compile(r"[0-9]+\.[0-9]+")
+QUANTITY_RE: Final = re.compile(r"[0-9]+(\.[0-9]{1,6})?")
+
+MAX_AMOUNT_INTEGER_DIGITS: Final = 15  # 999,999,999,999,999.99 at most: cents fit a uint64
+MAX_TEXT_CHARS: Final = 200  # order_ref and line descriptions
+MAX_LINES: Final = 1000
+FORMULA_PREFIXES: Final = ("=", "+", "-", "@", "\t", "\r")
+
+CSV_COLUMNS: Final = (
+    "seller_id",
+    "buyer_id",
+    "invoice_code",
+    "invoice_number",
+    "issue_date",
+    "amount",
+    "currency",
+    "order_ref",
+)
+JSON_KEYS: Final = frozenset((*CSV_COLUMNS, "lines"))
+LINE_KEYS: Final = frozenset(("description", "quantity", "unit_price", "amount"))
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceLine:
+    """One line of an invoice (JSON files only)."""
+
+    description: str  # NFC, 1..200 characters
+    quantity: Decimal  # > 0, at most 6 decimals
+    unit_price: Decimal  # >= 0, at most 6 decimals
+    amount_cents: int  # > 0
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    """One parsed, validated invoice. Construct it through the parsers or directly: the same
+    field rules are checked here, so an :class:`Invoice` is always encodable."""
+
+    seller_id: str
+    buyer_id: str
+    invoice_code: str  # normalised: stripped, upper-case, [0-9A-Z]{1,32}
+    invoice_number: str  # same
+    issue_date: date
+    amount_cents: int
+    currency: str
+    order_ref: str
+    lines: tuple[InvoiceLine, ...] = ()
+
+    def __post_init__(self) -> None:
+        problem = _check_invoice(self)
+        if problem:
+            raise ValueError(problem)
+
+
+def _check_invoice(v: Invoice) -> str | None:
+    if not CREDIT_CODE_RE.fullmatch(v.seller_id):
+        return "seller_id is not an 18-character unified social credit code"
+    if not CREDIT_CODE_RE.fullmatch(v.buyer_id):
+        return "buyer_id is not an 18-character unified social credit code"
+    if not INVOICE_ID_RE.fullmatch(v.invoice_code):
+        return "invoice_code must be 1-32 characters 0-9 A-Z"
+    if not INVOICE_ID_RE.fullmatch(v.invoice_number):
+        return "invoice_number must be 1-32 characters 0-9 A-Z"
+    if not CURRENCY_RE.fullmatch(v.currency):
+        return "currency must be 3 upper-case letters"
+    if not 0 < v.amount_cents < 10 ** (MAX_AMOUNT_INTEGER_DIGITS + 2):
+        return "amount_cents out of range"
+    if not 1 <= v.issue_date.year <= 9999:
+        return "issue_date out of range"
+    problem = _text_problem(v.order_ref, "order_ref")
+    if problem:
+        return problem
+    if len(v.lines) > MAX_LINES:
+        return f"more than {MAX_LINES} lines"
+    for line in v.lines:
+        problem = _text_problem(line.description, "line description")
+        if problem:
+            return problem
+        if line.amount_cents <= 0 or line.quantity <= 0 or line.unit_price < 0:
+            return "line amounts and quantities must be positive"
+    if v.lines and sum(line.amount_cents for line in v.lines) != v.amount_cents:
+        return "line amounts do not add up to the invoice amount"
+    return None
+
+
+def _text_problem(text: str, name: str) -> str | None:
+    if not 1 <= len(text) <= MAX_TEXT_CHARS:
+        return f"{name} must be 1-{MAX_TEXT_CHARS} characters"
+    if text != text.strip():
+        return f"{name} has surrounding whitespace"
+    if text.startswith(FORMULA_PREFIXES):
+        return f"{name} {text[:20]!r} looks like a spreadsheet formula"
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in text):
+        return f"{name} contains control or unassigned characters"
+    if not unicodedata.is_normalized("NFC", text):
+        return f"{name} is not in Unicode NFC form"
+    return None
+
+
+def parse_amount_cents(text: object, name: str = "amount") -> int:
+    """Integer cents from a strict ASCII decimal string: ``[0-9]+(\\.[0-9]{1,2})?``, > 0.
+
+    No sign, exponent, NaN, spaces, thousands separators or non-ASCII digits; never a float.
+    Raises ``ValueError`` with a message naming the problem.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f'{name} must be a string like "1234.50", not {type(text).__name__}')
+    if not AMOUNT_RE.fullmatch(text):
+        if AMOUNT_ANY_DECIMALS_RE.fullmatch(text):
+            raise ValueError(f"{name} {text!r} has more than 2 decimals")
+        raise ValueError(f"{name} {text[:30]!r} is not a plain decimal like 1234.50")
+    whole = text.split(".", 1)[0].lstrip("0")
+    if len(whole) > MAX_AMOUNT_INTEGER_DIGITS:
+        raise ValueError(
+            f"{name} {text[:30]!r} is too large (at most {MAX_AMOUNT_INTEGER_DIGITS} digits)"
+        )
+    cents = Decimal(text) * 100  # exact: at most 2 decimals, checked above
+    if cents <= 0:
+        raise ValueError(f"{name} must be greater than zero")
+    return int(cents)
+
+
+def format_cents(cents: int) -> str:
+    """``123456`` -> ``"1234.56"`` (the file form of an amount)."""
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def _parse_quantity(text: object, name: str, *, allow_zero: bool) -> Decimal:
+    if not isinstance(text, str) or not QUANTITY_RE.fullmatch(text):
+        raise ValueError(f"{name} must be a plain decimal string with at most 6 decimals")
+    if len(text) > 30:
+        raise ValueError(f"{name} is too long")
+    value = Decimal(text)
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{name} must be greater than zero")
+    return value
+
+
+def _decimal_text(value: Decimal) -> str:
+    """Canonical decimal text: no exponent, no leading zeros, no trailing fractional zeros."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def _parse_record(raw: Mapping[str, object], lines_allowed: bool) -> Invoice:
+    """One invoice from a row or JSON object (keys already checked); ValueError on problems."""
+
+    def text(name: str) -> str:
+        value = raw[name]
+        if not isinstance(value, str):
+            raise ValueError(f"{name} must be a string")
+        return value.strip()
+
+    seller_id, buyer_id = text("seller_id"), text("buyer_id")
+    for name, value in (("seller_id", seller_id), ("buyer_id", buyer_id)):
+        if not CREDIT_CODE_RE.fullmatch(value):
+            raise ValueError(
+                f"{name} {value[:30]!r} is not an 18-character unified social credit code"
+            )
+    code, number = text("invoice_code").upper(), text("invoice_number").upper()
+    for name, value in (("invoice_code", code), ("invoice_number", number)):
+        if not INVOICE_ID_RE.fullmatch(value):
+            raise ValueError(f"{name} {value[:40]!r} must be 1-32 characters 0-9 A-Z")
+    issued = text("issue_date")
+    if not DATE_RE.fullmatch(issued):
+        raise ValueError(f"issue_date {issued[:30]!r} is not YYYY-MM-DD")
+    try:
+        issue_date = date.fromisoformat(issued)
+    except ValueError:
+        raise ValueError(f"issue_date {issued!r} is not a real date") from None
+    amount_cents = parse_amount_cents(raw["amount"])
+    currency = text("currency")
+    if not CURRENCY_RE.fullmatch(currency):
+        raise ValueError(f"currency {currency[:10]!r} is not 3 upper-case letters (ISO 4217)")
+    order_ref = text("order_ref")
+    problem = _text_problem(order_ref, "order_ref")
+    if problem:
+        raise ValueError(problem)
+    lines: list[InvoiceLine] = []
+    raw_lines = raw.get("lines")
+    if raw_lines is not None:
+        if not lines_allowed or not isinstance(raw_lines, list):
+            raise ValueError("lines must be a JSON list")
+        if len(raw_lines) > MAX_LINES:
+            raise ValueError(f"more than {MAX_LINES} lines")
+        for i, raw_line in enumerate(raw_lines, 1):
+            if not isinstance(raw_line, dict) or set(raw_line) != LINE_KEYS:
+                raise ValueError(f"line {i} must have exactly the keys {sorted(LINE_KEYS)}")
+            description = raw_line["description"]
+            if not isinstance(description, str):
+                raise ValueError(f"line {i} description must be a string")
+            description = description.strip()
+            problem = _text_problem(description, f"line {i} description")
+            if problem:
+                raise ValueError(problem)
+            lines.append(
+                InvoiceLine(
+                    description=description,
+                    quantity=_parse_quantity(
+                        raw_line["quantity"], f"line {i} quantity", allow_zero=False
+                    ),
+                    unit_price=_parse_quantity(
+                        raw_line["unit_price"], f"line {i} unit_price", allow_zero=True
+                    ),
+                    amount_cents=parse_amount_cents(raw_line["amount"], f"line {i} amount"),
+                )
+            )
+        if lines and sum(line.amount_cents for line in lines) != amount_cents:
+            raise ValueError(
+                f"line amounts add up to {format_cents(sum(x.amount_cents for x in lines))}, "
+                f"not the invoice amount {format_cents(amount_cents)}"
+            )
+    return Invoice(
+        seller_id=seller_id,
+        buyer_id=buyer_id,
+        invoice_code=code,
+        invoice_number=number,
+        issue_date=issue_date,
+        amount_cents=amount_cents,
+        currency=currency,
+        order_ref=order_ref,
+        lines=tuple(lines),
+    )
+
+
+def _check_file_level(rows: list[tuple[int, Invoice]], errors: list[RowError]) -> None:
+    """Cross-row rules: unique (invoice_code, invoice_number), one currency per file."""
+    seen: dict[tuple[str, str], int] = {}
+    currency: tuple[str, int] | None = None
+    for row, inv in rows:
+        ident = (inv.invoice_code, inv.invoice_number)
+        if ident in seen:
+            errors.append(
+                RowError(
+                    row, f"duplicate invoice {ident[0]}/{ident[1]} (first on row {seen[ident]})"
+                )
+            )
+        else:
+            seen[ident] = row
+        if currency is None:
+            currency = (inv.currency, row)
+        elif inv.currency != currency[0]:
+            errors.append(
+                RowError(
+                    row, f"currency {inv.currency} differs from {currency[0]} on row {currency[1]}"
+                )
+            )
+
+
+def _decode(data: bytes, source: str) -> str:
+    """Strict UTF-8; one leading byte-order mark is accepted and dropped."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InvoiceFileError(
+            source,
+            [RowError(line, f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})")],
+        ) from None
+
+
+def parse_invoices_csv(data: bytes, source: str = "<csv>") -> list[Invoice]:
+    """Invoices from CSV bytes: a header with exactly :data:`CSV_COLUMNS` (any order), then one
+    invoice per record. Row numbers count records, the header being row 1."""
+    text = _decode(data, source)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    errors: list[RowError] = []
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise InvoiceFileError(source, [RowError(1, "empty file: no header")])
+        names = [h.strip() for h in header]
+        missing = [c for c in CSV_COLUMNS if c not in names]
+        extra = [h for h in names if h not in CSV_COLUMNS]
+        dupes = sorted({h for h in names if names.count(h) > 1})
+        if missing or extra or dupes:
+            problems = []
+            if missing:
+                problems.append(f"missing columns {missing}")
+            if extra:
+                problems.append(f"unknown columns {[e[:30] for e in extra]}")
+            if dupes:
+                problems.append(f"repeated columns {dupes}")
+            raise InvoiceFileError(source, [RowError(1, "header: " + "; ".join(problems))])
+        rows: list[tuple[int, Invoice]] = []
+        for row_no, record in enumerate(reader, 2):
+            if not record or record == [""]:
+                errors.append(RowError(row_no, "empty row"))
+                continue
+            if len(record) != len(names):
+                errors.append(RowError(row_no, f"{len(record)} fields, expected {len(names)}"))
+                continue
+            try:
+                rows.append((row_no, _parse_record(dict(zip(names, record, strict=True)), False)))
+            except ValueError as exc:
+                errors.append(RowError(row_no, str(exc)))
+    except csv.Error as exc:
+        errors.append(RowError(reader.line_num, f"malformed CSV: {exc}"))
+        rows = []
+    _check_file_level(rows, errors)
+    if not rows and not errors:
+        errors.append(RowError(0, "no invoices"))
+    if errors:
+        raise InvoiceFileError(source, sorted(errors, key=lambda e: e.row))
+    return [inv for _, inv in rows]
+
+
+def _json_object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise ValueError(f"repeated key {key!r}")
+        obj[key] = value
+    return obj
+
+
+def _json_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+def _loads_strict(text: str) -> Any:
+    """JSON with no NaN/Infinity, no float parsing (numbers become Decimal), no repeated keys."""
+    return json.loads(
+        text,
+        object_pairs_hook=_json_object_pairs,
+        parse_constant=_json_constant,
+        parse_float=Decimal,
+    )
+
+
+def _parse_json_records(items: object, source: str) -> list[Invoice]:
+    if not isinstance(items, list):
+        raise InvoiceFileError(source, [RowError(0, "expected a JSON list of invoice objects")])
+    errors: list[RowError] = []
+    rows: list[tuple[int, Invoice]] = []
+    for row_no, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            errors.append(RowError(row_no, "not a JSON object"))
+            continue
+        missing = sorted(k for k in CSV_COLUMNS if k not in item)
+        extra = sorted(str(k)[:30] for k in item if k not in JSON_KEYS)
+        if missing or extra:
+            errors.append(RowError(row_no, f"missing keys {missing}, unknown keys {extra}"))
+            continue
+        try:
+            rows.append((row_no, _parse_record(item, True)))
+        except ValueError as exc:
+            errors.append(RowError(row_no, str(exc)))
+    _check_file_level(rows, errors)
+    if not rows and not errors:
+        errors.append(RowError(0, "no invoices"))
+    if errors:
+        raise InvoiceFileError(source, sorted(errors, key=lambda e: e.row))
+    return [inv for _, inv in rows]
+
+
+def parse_invoices_json(data: bytes, source: str = "<json>") -> list[Invoice]:
+    """Invoices from JSON bytes: a list of invoice objects (row N = the N-th object)."""
+    text = _decode(data, source)
+    try:
+        items = _loads_strict(text)
+    except ValueError as exc:  # JSONDecodeError is a ValueError
+        raise InvoiceFileError(source, [RowError(0, f"malformed JSON: {exc}")]) from None
+    return _parse_json_records(items, source)
+
+
+def invoice_to_json(inv: Invoice) -> dict[str, Any]:
+    """The JSON file form of one invoice (the inverse of the JSON parser)."""
+    obj: dict[str, Any] = {
+        "seller_id": inv.seller_id,
+        "buyer_id": inv.buyer_id,
+        "invoice_code": inv.invoice_code,
+        "invoice_number": inv.invoice_number,
+        "issue_date": inv.issue_date.isoformat(),
+        "amount": format_cents(inv.amount_cents),
+        "currency": inv.currency,
+        "order_ref": inv.order_ref,
+    }
+    if inv.lines:
+        obj["lines"] = [
+            {
+                "description": line.description,
+                "quantity": _decimal_text(line.quantity),
+                "unit_price": _decimal_text(line.unit_price),
+                "amount": format_cents(line.amount_cents),
+            }
+            for line in inv.lines
+        ]
+    return obj
+
+
+def load_invoices(path: str | os.PathLike[str]) -> list[Invoice]:
+    """Invoices from a ``.csv`` or ``.json`` file."""
+    p = Path(path)
+    data = p.read_bytes()
+    if p.suffix.lower() == ".csv":
+        return parse_invoices_csv(data, str(p))
+    if p.suffix.lower() == ".json":
+        return parse_invoices_json(data, str(p))
+    raise InvoiceFileError(str(p), [RowError(0, "unknown file type: use .csv or .json")])
+
+
+# --------------------------------------------------------------------------------------------
+# Canonical encoding, key, details hash, leaf
+# --------------------------------------------------------------------------------------------
+
+CANONICAL_VERSION: Final = 1
+KEY_TAG: Final = b"tierchain:invoice-key:v1\x00"
+SALT_LEN: Final = 32
+_FIXED: Final = struct.Struct(">B18s18s10s3sQ")  # version, seller, buyer, date, currency, cents
+_U16: Final = struct.Struct(">H")
+_LINE_TAIL: Final = struct.Struct(">Q")
+
+
+def _var(data: bytes) -> bytes:
+    return _U16.pack(len(data)) + data
+
+
+def canonical_bytes(inv: Invoice) -> bytes:
+    """The canonical encoding of one invoice (layout v1, docs/INVOICES.md "Canonical encoding").
+
+    ``u8 1 ‖ seller_id[18] ‖ buyer_id[18] ‖ issue_date[10] ‖ currency[3] ‖ u64 amount_cents ‖
+    str invoice_code ‖ str invoice_number ‖ str order_ref ‖ u16 line_count ‖ lines``, where
+    ``str`` is a big-endian u16 byte length then UTF-8 bytes, and each line is
+    ``str description ‖ str quantity ‖ str unit_price ‖ u64 amount_cents``.
+    """
+    code = inv.invoice_code.encode()
+    number = inv.invoice_number.encode()
+    ref = inv.order_ref.encode()
+    head = _FIXED.pack(
+        CANONICAL_VERSION,
+        inv.seller_id.encode(),
+        inv.buyer_id.encode(),
+        inv.issue_date.isoformat().encode(),
+        inv.currency.encode(),
+        inv.amount_cents,
+    )
+    parts = [
+        head,
+        _U16.pack(len(code)),
+        code,
+        _U16.pack(len(number)),
+        number,
+        _U16.pack(len(ref)),
+        ref,
+        _U16.pack(len(inv.lines)),
+    ]
+    for line in inv.lines:
+        parts.append(_var(line.description.encode()))
+        parts.append(_var(_decimal_text(line.quantity).encode()))
+        parts.append(_var(_decimal_text(line.unit_price).encode()))
+        parts.append(_LINE_TAIL.pack(line.amount_cents))
+    return b"".join(parts)
+
+
+def invoice_key(inv: Invoice) -> bytes:
+    """``keccak256("tierchain:invoice-key:v1" ‖ 0x00 ‖ invoice_code ‖ 0x00 ‖ invoice_number)``.
+
+    The invoice's national identity only (never the seller): the same invoice has the same key
+    in every package, which is what the on-chain double-financing challenge compares.
+    """
+    return merkle.keccak(
+        KEY_TAG + inv.invoice_code.encode() + b"\x00" + inv.invoice_number.encode()
+    )
+
+
+def details_hash(inv: Invoice, salt: bytes) -> bytes:
+    """``keccak256(salt ‖ canonical_bytes(invoice))``; the salt hides the details (T14)."""
+    if len(salt) != SALT_LEN:
+        raise PackageError("a salt is exactly 32 bytes")
+    return merkle.keccak(salt + canonical_bytes(inv))
+
+
+def invoice_leaf(inv: Invoice, salt: bytes) -> bytes:
+    """The tree leaf of one invoice: ``merkle.leaf_hash(invoice_key, details_hash)``."""
+    return merkle.leaf_hash(invoice_key(inv), details_hash(inv, salt))
+
+
+# --------------------------------------------------------------------------------------------
+# Packages
+# --------------------------------------------------------------------------------------------
+
+PACKAGE_FORMAT: Final = "tierchain.invoice-package"
+PACKAGE_VERSION: Final = 1
+PARALLEL_THRESHOLD: Final = 50_000  # below this, forking workers costs more than it saves
+
+
+@dataclass(frozen=True, slots=True)
+class PackagedInvoice:
+    """One invoice of a package with everything needed to prove it."""
+
+    invoice: Invoice
+    key: bytes
+    salt: bytes
+    details_hash: bytes
+    leaf: bytes
+
+
+@dataclass(frozen=True, eq=False)
+class Package:
+    """A built invoice package. Per-invoice data is kept in columns (input order) so that a
+    million-invoice package holds no per-invoice wrapper objects; use :meth:`entry`."""
+
+    root: bytes
+    count: int
+    total_cents: int
+    currency: str
+    seller_id: str
+    buyer_id: str
+    tree: merkle.MerkleTree
+    invoices: tuple[Invoice, ...]
+    salts: tuple[bytes, ...]
+    keys: tuple[bytes, ...]
+    details_hashes: tuple[bytes, ...]
+    leaves: tuple[bytes, ...]
+    _index: dict[bytes, int] = field(default_factory=dict, repr=False)
+
+    def entry(self, i: int) -> PackagedInvoice:
+        """The ``i``-th invoice (input order) with its key, salt, details hash and leaf."""
+        return PackagedInvoice(
+            self.invoices[i], self.keys[i], self.salts[i], self.details_hashes[i], self.leaves[i]
+        )
+
+    def position(self, key: bytes) -> int:
+        """Input position of the invoice with ``key``; the index is built on first use."""
+        if not self._index:
+            self._index.update((k, i) for i, k in enumerate(self.keys))
+        try:
+            return self._index[key]
+        except KeyError:
+            raise PackageError(f"invoice key 0x{key.hex()} is not in this package") from None
+
+
+# Inherited by forked workers (copy-on-write), so invoices are never pickled to them.
+_JOB: tuple[Sequence[Invoice], Sequence[bytes]] | None = None
+
+
+def _hash_range(bounds: tuple[int, int]) -> tuple[bytes, bytes, bytes, bytes]:
+    """Keys, details hashes and leaves (input order) plus the leaves sorted, each joined into
+    one buffer of 32-byte words, for invoices ``lo..hi`` of the current job."""
+    assert _JOB is not None
+    invoices, salts = _JOB
+    lo, hi = bounds
+    new = merkle._keccak_256
+    canon = canonical_bytes
+    tag = KEY_TAG
+    keys = [
+        new(tag + v.invoice_code.encode() + b"\x00" + v.invoice_number.encode()).digest()
+        for v in invoices[lo:hi]
+    ]
+    dhs = [new(s + canon(v)).digest() for s, v in zip(salts[lo:hi], invoices[lo:hi], strict=True)]
+    leaves = [new(new(k + d).digest()).digest() for k, d in zip(keys, dhs, strict=True)]
+    joined_leaves = b"".join(leaves)
+    leaves.sort()
+    return b"".join(keys), b"".join(dhs), joined_leaves, b"".join(leaves)
+
+
+def _split(buf: bytes) -> list[bytes]:
+    return [buf[i : i + 32] for i in range(0, len(buf), 32)]
+
+
+def build_package(
+    invoices: Sequence[Invoice],
+    salts: Sequence[bytes | None] | None = None,
+    *,
+    workers: int | None = None,
+) -> Package:
+    """Build the package of ``invoices`` (one seller, one buyer, one currency, distinct keys).
+
+    ``salts[i]`` is the salt of ``invoices[i]``; missing ones (``None`` or no list) are drawn
+    from :mod:`secrets`. The root depends only on the set of (invoice, salt) pairs, not on their
+    order. ``workers`` > 1 hashes leaves in that many forked processes (default: all CPUs from
+    :data:`PARALLEL_THRESHOLD` invoices on).
+    """
+    global _JOB
+    n = len(invoices)
+    if n == 0:
+        raise PackageError("a package needs at least one invoice")
+    first = invoices[0]
+    for attr in ("seller_id", "buyer_id", "currency"):
+        want = getattr(first, attr)
+        odd = [i for i, v in enumerate(invoices) if getattr(v, attr) != want]
+        if odd:
+            raise PackageError(
+                f"all invoices of a package share one {attr}: invoice {odd[0] + 1} has "
+                f"{getattr(invoices[odd[0]], attr)!r}, invoice 1 has {want!r}"
+            )
+    if salts is None:
+        pool = secrets.token_bytes(SALT_LEN * n)
+        salt_list = [pool[i : i + SALT_LEN] for i in range(0, len(pool), SALT_LEN)]
+    else:
+        if len(salts) != n:
+            raise PackageError(f"{len(salts)} salts for {n} invoices")
+        salt_list = [s if s is not None else secrets.token_bytes(SALT_LEN) for s in salts]
+        if any(len(s) != SALT_LEN for s in salt_list):
+            raise PackageError("every salt is exactly 32 bytes")
+
+    if workers is None:
+        workers = (os.cpu_count() or 1) if n >= PARALLEL_THRESHOLD else 1
+    workers = max(1, min(workers, n))
+    step = -(-n // workers)
+    chunks = [(lo, min(lo + step, n)) for lo in range(0, n, step)]
+    _JOB = (invoices, salt_list)
+    try:
+        if workers == 1:
+            parts = [_hash_range(chunks[0])]
+        else:
+            with multiprocessing.get_context("fork").Pool(workers) as pool_:
+                parts = pool_.map(_hash_range, chunks)
+    finally:
+        _JOB = None
+    keys: list[bytes] = []
+    dhs: list[bytes] = []
+    leaves: list[bytes] = []
+    sorted_leaves: list[bytes] = []
+    for k, d, leaf, ordered in parts:
+        keys += _split(k)
+        dhs += _split(d)
+        leaves += _split(leaf)
+        sorted_leaves += _split(ordered)
+    if len(set(keys)) != n:
+        seen: dict[bytes, int] = {}
+        for i, k in enumerate(keys):
+            if k in seen:
+                v = invoices[i]
+                raise PackageError(
+                    f"invoice {v.invoice_code}/{v.invoice_number} appears twice "
+                    f"(invoices {seen[k] + 1} and {i + 1})"
+                )
+            seen[k] = i
+    sorted_leaves.sort()  # sorted runs from each worker: timsort merges them in linear time
+    tree = merkle.MerkleTree(sorted_leaves)
+    return Package(
+        root=tree.root,
+        count=n,
+        total_cents=sum(v.amount_cents for v in invoices),
+        currency=first.currency,
+        seller_id=first.seller_id,
+        buyer_id=first.buyer_id,
+        tree=tree,
+        invoices=tuple(invoices),
+        salts=tuple(salt_list),
+        keys=tuple(keys),
+        details_hashes=tuple(dhs),
+        leaves=tuple(leaves),
+    )
+
+
+def _hex(b: bytes) -> str:
+    return "0x" + b.hex()
+
+
+def package_to_json(package: Package) -> dict[str, Any]:
+    """The package file document (docs/INVOICES.md "Package file")."""
+    return {
+        "format": PACKAGE_FORMAT,
+        "version": PACKAGE_VERSION,
+        "root": _hex(package.root),
+        "count": package.count,
+        "total_cents": package.total_cents,
+        "currency": package.currency,
+        "seller_id": package.seller_id,
+        "buyer_id": package.buyer_id,
+        "invoices": [
+            {
+                "salt": _hex(package.salts[i]),
+                "key": _hex(package.keys[i]),
+                "details_hash": _hex(package.details_hashes[i]),
+                "leaf": _hex(package.leaves[i]),
+                "invoice": invoice_to_json(package.invoices[i]),
+            }
+            for i in range(package.count)
+        ],
+    }
+
+
+def save_package(
+    package: Package, path: str | os.PathLike[str], *, overwrite: bool = False
+) -> Path:
+    """Write the package file atomically (temp file in the same directory, fsync, rename).
+    An existing file is an error unless ``overwrite``."""
+    target = Path(path)
+    data = json.dumps(package_to_json(package), ensure_ascii=False, indent=1).encode() + b"\n"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if overwrite:
+            os.replace(tmp, target)
+        else:
+            try:
+                os.link(tmp, target)  # atomic and fails if the target exists
+            except FileExistsError:
+                raise PackageError(f"{target} exists; pass overwrite=True to replace it") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+_HEX32_RE: Final = re.compile(r"0x[0-9a-f]{64}")
+
+
+def _word(doc: Mapping[str, Any], name: str, where: str) -> bytes:
+    value = doc.get(name)
+    if not isinstance(value, str) or not _HEX32_RE.fullmatch(value):
+        raise PackageError(f"{where}: {name} must be 0x and 64 lower-case hex digits")
+    return bytes.fromhex(value[2:])
+
+
+def load_package(path: str | os.PathLike[str]) -> Package:
+    """Read a package file, re-validate every invoice and recompute keys, leaves and root;
+    any mismatch with what the file states is a :class:`PackageError`."""
+    source = str(path)
+    try:
+        doc = _loads_strict(_decode(Path(path).read_bytes(), source))
+    except ValueError as exc:
+        raise PackageError(f"{source}: malformed JSON: {exc}") from None
+    if not isinstance(doc, dict) or doc.get("format") != PACKAGE_FORMAT:
+        raise PackageError(f"{source}: not a tierchain invoice package")
+    if doc.get("version") != PACKAGE_VERSION:
+        raise PackageError(f"{source}: unsupported package version {doc.get('version')!r}")
+    expected_keys = {
+        "format",
+        "version",
+        "root",
+        "count",
+        "total_cents",
+        "currency",
+        "seller_id",
+        "buyer_id",
+        "invoices",
+    }
+    if set(doc) != expected_keys:
+        raise PackageError(f"{source}: keys must be exactly {sorted(expected_keys)}")
+    entries = doc["invoices"]
+    if not isinstance(entries, list) or not entries:
+        raise PackageError(f"{source}: invoices must be a non-empty list")
+    for i, e in enumerate(entries, 1):
+        if not isinstance(e, dict) or set(e) != {"salt", "key", "details_hash", "leaf", "invoice"}:
+            raise PackageError(
+                f"{source}: invoice {i} must have salt, key, details_hash, leaf, invoice"
+            )
+    invoices = _parse_json_records([e["invoice"] for e in entries], source)
+    salts = [_word(e, "salt", f"{source}: invoice {i}") for i, e in enumerate(entries, 1)]
+    package = build_package(invoices, salts)
+    for i, e in enumerate(entries):
+        where = f"{source}: invoice {i + 1}"
+        for name, value in (
+            ("key", package.keys[i]),
+            ("details_hash", package.details_hashes[i]),
+            ("leaf", package.leaves[i]),
+        ):
+            if _word(e, name, where) != value:
+                raise PackageError(f"{where}: stated {name} does not match the invoice")
+    stated = {
+        "root": doc["root"],
+        "count": doc["count"],
+        "total_cents": doc["total_cents"],
+        "currency": doc["currency"],
+        "seller_id": doc["seller_id"],
+        "buyer_id": doc["buyer_id"],
+    }
+    actual = {
+        "root": _hex(package.root),
+        "count": package.count,
+        "total_cents": package.total_cents,
+        "currency": package.currency,
+        "seller_id": package.seller_id,
+        "buyer_id": package.buyer_id,
+    }
+    for name, want in actual.items():
+        if stated[name] != want or type(stated[name]) is not type(want):
+            raise PackageError(f"{source}: stated {name} {stated[name]!r} does not match {want!r}")
+    return package
+
+
+# --------------------------------------------------------------------------------------------
+# Proofs
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceProof:
+    """What proves one invoice is in a package (OpenZeppelin ``MerkleProof.verify`` inputs)."""
+
+    key: bytes
+    details_hash: bytes
+    leaf: bytes
+    proof: tuple[bytes, ...]
+    root: bytes
+
+
+def prove(package: Package, invoice_code: str, invoice_number: str) -> InvoiceProof:
+    """The proof of the invoice ``invoice_code``/``invoice_number`` (normalised like the key)."""
+    code, number = invoice_code.strip().upper(), invoice_number.strip().upper()
+    key = merkle.keccak(KEY_TAG + code.encode() + b"\x00" + number.encode())
+    i = package.position(key)
+    leaf = package.leaves[i]
+    return InvoiceProof(
+        key=key,
+        details_hash=package.details_hashes[i],
+        leaf=leaf,
+        proof=tuple(package.tree.proof(leaf)),
+        root=package.root,
+    )
+
+
+def verify_invoice_proof(
+    proof: InvoiceProof,
+    *,
+    root: bytes | None = None,
+    invoice: Invoice | None = None,
+    salt: bytes | None = None,
+) -> bool:
+    """True iff the proof holds: ``leaf == leaf_hash(key, details_hash)`` and the Merkle proof
+    leads to the root. With ``root`` it must be that root; with ``invoice`` and ``salt`` (a
+    disclosed invoice), key and details hash are recomputed from them too."""
+    if root is not None and root != proof.root:
+        return False
+    if invoice is not None:
+        if salt is None or len(salt) != SALT_LEN:
+            return False
+        if invoice_key(invoice) != proof.key or details_hash(invoice, salt) != proof.details_hash:
+            return False
+    if len(proof.key) != 32 or len(proof.details_hash) != 32:
+        return False
+    if merkle.leaf_hash(proof.key, proof.details_hash) != proof.leaf:
+        return False
+    return merkle.verify(proof.proof, proof.root, proof.leaf)
+
+
+# --------------------------------------------------------------------------------------------
+# Double financing: collisions with known packages
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Collision:
+    """An invoice key the new package shares with a known package."""
+
+    key: bytes
+    invoice_code: str
+    invoice_number: str
+    other_root: bytes
+
+
+def find_collisions(package: Package, known_packages: Iterable[Package]) -> list[Collision]:
+    """Invoices of ``package`` already present in any of ``known_packages`` (by invoice key,
+    so a different seller name does not hide them). A package is not compared with itself."""
+    mine = {k: i for i, k in enumerate(package.keys)}
+    found: list[Collision] = []
+    for other in known_packages:
+        if other.root == package.root:
+            continue
+        for k in mine.keys() & set(other.keys):
+            v = package.invoices[mine[k]]
+            found.append(Collision(k, v.invoice_code, v.invoice_number, other.root))
+    found.sort(key=lambda c: (c.invoice_code, c.invoice_number, c.other_root))
+    return found
+
+
+class PackageStore:
+    """A directory of package files (``0x<root>.json``): the packages this tool knows."""
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory)
+
+    def packages(self) -> list[Package]:
+        """Every stored package, each re-checked by :func:`load_package`."""
+        if not self.directory.is_dir():
+            return []
+        return [load_package(p) for p in sorted(self.directory.glob("0x*.json"))]
+
+    def register(self, package: Package) -> Path:
+        """Store ``package``; raises :class:`PackageCollisionError` if any of its invoices is
+        already in a stored package (nothing is written then)."""
+        collisions = find_collisions(package, self.packages())
+        if collisions:
+            raise PackageCollisionError(collisions)
+        return save_package(package, self.directory / f"{_hex(package.root)}.json")
