@@ -151,6 +151,12 @@ contract Membership is IMembership {
         emit ListenerAdded(listener);
     }
 
+    /// @inheritdoc IMembership
+    function refresh(address account) external {
+        _existing(account);
+        _notify(account);
+    }
+
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc IMembership

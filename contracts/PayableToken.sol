@@ -63,11 +63,16 @@ contract PayableToken is IERC165, IPayableToken {
 
     /// @dev One word per account: pieces held and the membership pushed by Membership. `known`
     ///      keeps the word non-zero once written, so later writes cost 5,000 gas, not 22,100.
+    ///      `isContract` is sampled at each push (Membership.refresh re-samples it): receiver
+    ///      hooks are called for accounts that had code then, which spares every move a cold
+    ///      EXTCODESIZE. Skipping a hook can never re-enter this contract; a wallet that gains
+    ///      code after admission is an EOA here until its record is refreshed.
     struct Holder {
         uint64 pieces;
         bool canReceive;
         bool canSend;
         bool known;
+        bool isContract;
     }
 
     /// @dev Read by every move: the re-entrancy lock lives here too, so guarding costs no extra
@@ -402,6 +407,7 @@ contract PayableToken is IERC165, IPayableToken {
         holder.canReceive = canReceive;
         holder.canSend = canSend;
         holder.known = true;
+        holder.isContract = account.code.length > 0;
     }
 
     // ================================================================== views
@@ -751,9 +757,10 @@ contract PayableToken is IERC165, IPayableToken {
     // ================================================================== internal: hooks
 
     /// @dev ERC-3525 receiver hook, last: a contract receiver that declares IERC3525Receiver
-    ///      through ERC-165 must return the selector; other receivers are not called.
+    ///      through ERC-165 must return the selector; other receivers are not called. Whether
+    ///      the receiver is a contract comes from its holder record (see Holder).
     function _checkOnERC3525Received(address to, uint256 fromTokenId, uint256 toTokenId, uint256 value) private {
-        if (to.code.length == 0) return;
+        if (!_holders[to].isContract) return;
         try IERC165(to).supportsInterface(_ERC3525_RECEIVER_ID) returns (bool supported) {
             if (!supported) return;
         } catch {

@@ -128,6 +128,11 @@ interface IMembership {
     /// @param listener a contract implementing IMembershipListener
     function addListener(address listener) external;
 
+    /// @notice Push an account's current permissions to every listener again (anyone may call;
+    ///         useful after a member's wallet gained code, so listeners re-sample it).
+    /// @param account the member
+    function refresh(address account) external;
+
     /// @notice The current admin.
     /// @return the admin address
     function admin() external view returns (address);

@@ -6,10 +6,12 @@ Every test starts from a chain snapshot (fn_isolation), so tests never see each 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from brownie.exceptions import VirtualMachineError
 from eth_utils import keccak
 
 DAY = 86_400
@@ -180,3 +182,30 @@ def issue(
         return payable_id, token_id
 
     return issue_
+
+
+# ---------------------------------------------------------------------------- custom errors
+
+
+def err(name: str, *args: Any) -> str:
+    """A custom error as brownie renders it: `Name: arg, arg` (addresses lower-case hex,
+    bytes32 as Python bytes, integers in decimal)."""
+    shown: list[str] = []
+    for a in args:
+        if isinstance(a, bytes):
+            shown.append(repr(a))
+        elif isinstance(a, bool):
+            shown.append(str(a))
+        elif isinstance(a, int):
+            shown.append(str(a))
+        else:  # an account, a contract or an address string
+            shown.append(str(getattr(a, "address", a)).lower())
+    return f"{name}: {', '.join(shown)}"
+
+
+@contextmanager
+def reverts_named(name: str) -> Iterator[None]:
+    """Expect a revert with custom error `name`, whatever its (time-dependent) arguments."""
+    with pytest.raises(VirtualMachineError) as info:
+        yield
+    assert str(info.value.revert_msg).startswith(f"{name}:"), info.value.revert_msg
