@@ -18,16 +18,18 @@ import csv
 import io
 import json
 import multiprocessing
+import operator
 import os
 import re
 import secrets
 import struct
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
 from typing import Any, Final
 
@@ -577,6 +579,15 @@ def invoice_leaf(inv: Invoice, salt: bytes) -> bytes:
 PACKAGE_FORMAT: Final = "tierchain.invoice-package"
 PACKAGE_VERSION: Final = 1
 PARALLEL_THRESHOLD: Final = 50_000  # below this, forking workers costs more than it saves
+W: Final = 32  # bytes per key, salt, details hash and leaf
+
+
+def _word_at(blob: bytes, i: int) -> bytes:
+    return blob[i * W : (i + 1) * W]
+
+
+def _words(blob: bytes) -> list[bytes]:
+    return [blob[i : i + W] for i in range(0, len(blob), W)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -592,8 +603,12 @@ class PackagedInvoice:
 
 @dataclass(frozen=True, eq=False)
 class Package:
-    """A built invoice package. Per-invoice data is kept in columns (input order) so that a
-    million-invoice package holds no per-invoice wrapper objects; use :meth:`entry`."""
+    """A built invoice package.
+
+    Per-invoice hashes are kept as columns, one buffer of 32-byte words each, in the input
+    order of ``invoices`` (a million-invoice package holds no per-invoice hash objects): use
+    :meth:`entry`, :meth:`key`, :meth:`salt`, :meth:`details_hash`, :meth:`leaf`.
+    """
 
     root: bytes
     count: int
@@ -603,54 +618,154 @@ class Package:
     buyer_id: str
     tree: merkle.MerkleTree
     invoices: tuple[Invoice, ...]
-    salts: tuple[bytes, ...]
-    keys: tuple[bytes, ...]
-    details_hashes: tuple[bytes, ...]
-    leaves: tuple[bytes, ...]
+    salts_blob: bytes = field(repr=False)
+    keys_blob: bytes = field(repr=False)
+    details_blob: bytes = field(repr=False)
+    leaves_blob: bytes = field(repr=False)
     _index: dict[bytes, int] = field(default_factory=dict, repr=False)
 
+    def key(self, i: int) -> bytes:
+        """Invoice key of the ``i``-th invoice."""
+        return _word_at(self.keys_blob, i)
+
+    def salt(self, i: int) -> bytes:
+        """Salt of the ``i``-th invoice."""
+        return _word_at(self.salts_blob, i)
+
+    def details_hash(self, i: int) -> bytes:
+        """Details hash of the ``i``-th invoice."""
+        return _word_at(self.details_blob, i)
+
+    def leaf(self, i: int) -> bytes:
+        """Leaf of the ``i``-th invoice."""
+        return _word_at(self.leaves_blob, i)
+
+    def keys(self) -> list[bytes]:
+        """All invoice keys, in input order."""
+        return _words(self.keys_blob)
+
     def entry(self, i: int) -> PackagedInvoice:
-        """The ``i``-th invoice (input order) with its key, salt, details hash and leaf."""
+        """The ``i``-th invoice with its key, salt, details hash and leaf."""
         return PackagedInvoice(
-            self.invoices[i], self.keys[i], self.salts[i], self.details_hashes[i], self.leaves[i]
+            self.invoices[i], self.key(i), self.salt(i), self.details_hash(i), self.leaf(i)
         )
 
     def position(self, key: bytes) -> int:
-        """Input position of the invoice with ``key``; the index is built on first use."""
+        """Input position of the invoice with ``key``; the index is built on first use, so
+        later look-ups are O(1)."""
         if not self._index:
-            self._index.update((k, i) for i, k in enumerate(self.keys))
+            self._index.update((k, i) for i, k in enumerate(self.keys()))
         try:
             return self._index[key]
         except KeyError:
             raise PackageError(f"invoice key 0x{key.hex()} is not in this package") from None
 
 
-# Inherited by forked workers (copy-on-write), so invoices are never pickled to them.
-_JOB: tuple[Sequence[Invoice], Sequence[bytes]] | None = None
+# The current build, inherited by forked workers (copy-on-write): invoices are never pickled.
+_JOB: tuple[Sequence[Invoice], bytes] | None = None
 
 
-def _hash_range(bounds: tuple[int, int]) -> tuple[bytes, bytes, bytes, bytes]:
-    """Keys, details hashes and leaves (input order) plus the leaves sorted, each joined into
-    one buffer of 32-byte words, for invoices ``lo..hi`` of the current job."""
+@dataclass(frozen=True, slots=True)
+class _ChunkResult:
+    parties: set[tuple[str, str, str]]  # (seller_id, buyer_id, currency) seen
+    total_cents: int
+    keys: bytes
+    details: bytes
+    leaves: bytes  # input order
+    sorted_leaves: bytes
+
+
+def _hash_range(bounds: tuple[int, int]) -> _ChunkResult:
+    """Keys, details hashes and leaves of invoices ``lo..hi`` of the current job.
+
+    The hot loop of :func:`build_package`: it computes exactly :func:`invoice_key`,
+    :func:`details_hash` and :func:`invoice_leaf` (tests check this), inlined, with the
+    canonical prefix shared by the chunk's single seller/buyer/currency cached.
+    """
     assert _JOB is not None
-    invoices, salts = _JOB
+    invoices, salt_pool = _JOB
     lo, hi = bounds
+    chunk = invoices[lo:hi]
+    parties = {(v.seller_id, v.buyer_id, v.currency) for v in chunk}
     new = merkle._keccak_256
-    canon = canonical_bytes
     tag = KEY_TAG
     keys = [
         new(tag + v.invoice_code.encode() + b"\x00" + v.invoice_number.encode()).digest()
-        for v in invoices[lo:hi]
+        for v in chunk
     ]
-    dhs = [new(s + canon(v)).digest() for s, v in zip(salts[lo:hi], invoices[lo:hi], strict=True)]
+    if len(parties) == 1:
+        seller, buyer, currency = next(iter(parties))
+        prefix = _FIXED.pack(CANONICAL_VERSION, seller.encode(), buyer.encode(), b"", b"", 0)[:37]
+        cur = currency.encode()
+        dates: dict[date, bytes] = {}
+        u16 = _U16.pack
+
+        def fast(v: Invoice) -> bytes:
+            if v.lines:
+                return canonical_bytes(v)
+            d = dates.get(v.issue_date)
+            if d is None:
+                d = dates[v.issue_date] = v.issue_date.isoformat().encode() + cur
+            code, number, ref = (
+                v.invoice_code.encode(),
+                v.invoice_number.encode(),
+                v.order_ref.encode(),
+            )
+            return b"".join(
+                (prefix, d, v.amount_cents.to_bytes(8, "big"), u16(len(code)), code,
+                 u16(len(number)), number, u16(len(ref)), ref, b"\x00\x00")
+            )  # fmt: skip
+
+        canon: Callable[[Invoice], bytes] = fast
+    else:
+        canon = canonical_bytes  # the package will be refused; keep it simple
+    dhs = [
+        new(salt_pool[j : j + W] + canon(v)).digest()
+        for j, v in zip(range(lo * W, hi * W, W), chunk, strict=True)
+    ]
     leaves = [new(new(k + d).digest()).digest() for k, d in zip(keys, dhs, strict=True)]
-    joined_leaves = b"".join(leaves)
+    in_order = b"".join(leaves)
     leaves.sort()
-    return b"".join(keys), b"".join(dhs), joined_leaves, b"".join(leaves)
+    return _ChunkResult(
+        parties,
+        sum(v.amount_cents for v in chunk),
+        b"".join(keys),
+        b"".join(dhs),
+        in_order,
+        b"".join(leaves),
+    )
 
 
-def _split(buf: bytes) -> list[bytes]:
-    return [buf[i : i + 32] for i in range(0, len(buf), 32)]
+def _subtree_levels(leaves_blob: bytes) -> list[bytes]:
+    """Levels above the leaves of one aligned block of sorted leaves (worker side)."""
+    return merkle.build_levels(_words(leaves_blob))[1:]
+
+
+def _parallel_levels(pool: Any, ordered: list[bytes], workers: int) -> list[bytes]:
+    """The levels of the tree over ``ordered``, subtrees built in ``pool``.
+
+    Leaves are cut into blocks of 2^k (the last block may be shorter). Every level of every
+    full block has an even size, so global level j (j <= k) is the concatenation of the blocks'
+    levels j, the last block's root carried up unchanged; above k the few nodes are paired here.
+    """
+    n = len(ordered)
+    block = 1
+    while block * workers < n:
+        block *= 2
+    blobs = [b"".join(ordered[lo : lo + block]) for lo in range(0, n, block)]
+    sub = pool.map(_subtree_levels, blobs)
+    levels = [b"".join(blobs)]
+    height = max(len(s) for s in sub)
+    for j in range(height):
+        levels.append(
+            b"".join(
+                s[min(j, len(s) - 1)] if s else blob for s, blob in zip(sub, blobs, strict=True)
+            )
+        )
+    top = _words(levels[-1])
+    if len(top) > 1:
+        levels += merkle.build_levels(top)[1:]
+    return levels
 
 
 def build_package(
@@ -663,58 +778,87 @@ def build_package(
 
     ``salts[i]`` is the salt of ``invoices[i]``; missing ones (``None`` or no list) are drawn
     from :mod:`secrets`. The root depends only on the set of (invoice, salt) pairs, not on their
-    order. ``workers`` > 1 hashes leaves in that many forked processes (default: all CPUs from
-    :data:`PARALLEL_THRESHOLD` invoices on).
+    order. ``workers`` > 1 hashes leaves and subtrees in that many forked processes (default:
+    every CPU from :data:`PARALLEL_THRESHOLD` invoices on, else 1).
     """
     global _JOB
     n = len(invoices)
     if n == 0:
         raise PackageError("a package needs at least one invoice")
-    first = invoices[0]
-    for attr in ("seller_id", "buyer_id", "currency"):
-        want = getattr(first, attr)
-        odd = [i for i, v in enumerate(invoices) if getattr(v, attr) != want]
-        if odd:
-            raise PackageError(
-                f"all invoices of a package share one {attr}: invoice {odd[0] + 1} has "
-                f"{getattr(invoices[odd[0]], attr)!r}, invoice 1 has {want!r}"
-            )
     if salts is None:
-        pool = secrets.token_bytes(SALT_LEN * n)
-        salt_list = [pool[i : i + SALT_LEN] for i in range(0, len(pool), SALT_LEN)]
+        salt_pool = secrets.token_bytes(W * n)
     else:
         if len(salts) != n:
             raise PackageError(f"{len(salts)} salts for {n} invoices")
-        salt_list = [s if s is not None else secrets.token_bytes(SALT_LEN) for s in salts]
-        if any(len(s) != SALT_LEN for s in salt_list):
+        filled = [s if s is not None else secrets.token_bytes(W) for s in salts]
+        if any(type(s) is not bytes or len(s) != W for s in filled):
             raise PackageError("every salt is exactly 32 bytes")
-
+        salt_pool = b"".join(filled)
     if workers is None:
         workers = (os.cpu_count() or 1) if n >= PARALLEL_THRESHOLD else 1
     workers = max(1, min(workers, n))
     step = -(-n // workers)
     chunks = [(lo, min(lo + step, n)) for lo in range(0, n, step)]
-    _JOB = (invoices, salt_list)
+
+    _JOB = (invoices, salt_pool)
     try:
         if workers == 1:
             parts = [_hash_range(chunks[0])]
+            ordered, levels = _merge_sorted(parts), None
+            _check_package(invoices, parts)
         else:
-            with multiprocessing.get_context("fork").Pool(workers) as pool_:
-                parts = pool_.map(_hash_range, chunks)
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                parts = pool.map(_hash_range, chunks)
+                _check_package(invoices, parts)
+                ordered = _merge_sorted(parts)
+                levels = _parallel_levels(pool, ordered, workers)
     finally:
         _JOB = None
-    keys: list[bytes] = []
-    dhs: list[bytes] = []
-    leaves: list[bytes] = []
-    sorted_leaves: list[bytes] = []
-    for k, d, leaf, ordered in parts:
-        keys += _split(k)
-        dhs += _split(d)
-        leaves += _split(leaf)
-        sorted_leaves += _split(ordered)
-    if len(set(keys)) != n:
+    tree = merkle.MerkleTree(ordered) if levels is None else merkle.MerkleTree.from_levels(levels)
+    first = invoices[0]
+    return Package(
+        root=tree.root,
+        count=n,
+        total_cents=sum(p.total_cents for p in parts),
+        currency=first.currency,
+        seller_id=first.seller_id,
+        buyer_id=first.buyer_id,
+        tree=tree,
+        invoices=tuple(invoices),
+        salts_blob=salt_pool,
+        keys_blob=b"".join(p.keys for p in parts),
+        details_blob=b"".join(p.details for p in parts),
+        leaves_blob=b"".join(p.leaves for p in parts),
+    )
+
+
+def _merge_sorted(parts: Sequence[_ChunkResult]) -> list[bytes]:
+    ordered: list[bytes] = []
+    for p in parts:
+        ordered += _words(p.sorted_leaves)
+    ordered.sort()  # sorted runs, one per worker: timsort merges them in linear time
+    if any(map(operator.eq, ordered, islice(ordered, 1, None))):
+        raise PackageError("two invoices have the same leaf")  # only with a duplicate key
+    return ordered
+
+
+def _check_package(invoices: Sequence[Invoice], parts: Sequence[_ChunkResult]) -> None:
+    """One seller, one buyer, one currency; no invoice key twice."""
+    parties = set().union(*(p.parties for p in parts))
+    if len(parties) > 1:
+        first = invoices[0]
+        for attr in ("seller_id", "buyer_id", "currency"):
+            want = getattr(first, attr)
+            for i, v in enumerate(invoices):
+                if getattr(v, attr) != want:
+                    raise PackageError(
+                        f"all invoices of a package share one {attr}: invoice {i + 1} has "
+                        f"{getattr(v, attr)!r}, invoice 1 has {want!r}"
+                    )
+    keys = b"".join(p.keys for p in parts)
+    if len({keys[i : i + W] for i in range(0, len(keys), W)}) != len(invoices):
         seen: dict[bytes, int] = {}
-        for i, k in enumerate(keys):
+        for i, k in enumerate(_words(keys)):
             if k in seen:
                 v = invoices[i]
                 raise PackageError(
@@ -722,22 +866,6 @@ def build_package(
                     f"(invoices {seen[k] + 1} and {i + 1})"
                 )
             seen[k] = i
-    sorted_leaves.sort()  # sorted runs from each worker: timsort merges them in linear time
-    tree = merkle.MerkleTree(sorted_leaves)
-    return Package(
-        root=tree.root,
-        count=n,
-        total_cents=sum(v.amount_cents for v in invoices),
-        currency=first.currency,
-        seller_id=first.seller_id,
-        buyer_id=first.buyer_id,
-        tree=tree,
-        invoices=tuple(invoices),
-        salts=tuple(salt_list),
-        keys=tuple(keys),
-        details_hashes=tuple(dhs),
-        leaves=tuple(leaves),
-    )
 
 
 def _hex(b: bytes) -> str:
@@ -757,10 +885,10 @@ def package_to_json(package: Package) -> dict[str, Any]:
         "buyer_id": package.buyer_id,
         "invoices": [
             {
-                "salt": _hex(package.salts[i]),
-                "key": _hex(package.keys[i]),
-                "details_hash": _hex(package.details_hashes[i]),
-                "leaf": _hex(package.leaves[i]),
+                "salt": _hex(package.salt(i)),
+                "key": _hex(package.key(i)),
+                "details_hash": _hex(package.details_hash(i)),
+                "leaf": _hex(package.leaf(i)),
                 "invoice": invoice_to_json(package.invoices[i]),
             }
             for i in range(package.count)
@@ -844,9 +972,9 @@ def load_package(path: str | os.PathLike[str]) -> Package:
     for i, e in enumerate(entries):
         where = f"{source}: invoice {i + 1}"
         for name, value in (
-            ("key", package.keys[i]),
-            ("details_hash", package.details_hashes[i]),
-            ("leaf", package.leaves[i]),
+            ("key", package.key(i)),
+            ("details_hash", package.details_hash(i)),
+            ("leaf", package.leaf(i)),
         ):
             if _word(e, name, where) != value:
                 raise PackageError(f"{where}: stated {name} does not match the invoice")
@@ -893,10 +1021,10 @@ def prove(package: Package, invoice_code: str, invoice_number: str) -> InvoicePr
     code, number = invoice_code.strip().upper(), invoice_number.strip().upper()
     key = merkle.keccak(KEY_TAG + code.encode() + b"\x00" + number.encode())
     i = package.position(key)
-    leaf = package.leaves[i]
+    leaf = package.leaf(i)
     return InvoiceProof(
         key=key,
-        details_hash=package.details_hashes[i],
+        details_hash=package.details_hash(i),
         leaf=leaf,
         proof=tuple(package.tree.proof(leaf)),
         root=package.root,
@@ -945,12 +1073,12 @@ class Collision:
 def find_collisions(package: Package, known_packages: Iterable[Package]) -> list[Collision]:
     """Invoices of ``package`` already present in any of ``known_packages`` (by invoice key,
     so a different seller name does not hide them). A package is not compared with itself."""
-    mine = {k: i for i, k in enumerate(package.keys)}
+    mine = {k: i for i, k in enumerate(package.keys())}
     found: list[Collision] = []
     for other in known_packages:
         if other.root == package.root:
             continue
-        for k in mine.keys() & set(other.keys):
+        for k in mine.keys() & set(other.keys()):
             v = package.invoices[mine[k]]
             found.append(Collision(k, v.invoice_code, v.invoice_number, other.root))
     found.sort(key=lambda c: (c.invoice_code, c.invoice_number, c.other_root))

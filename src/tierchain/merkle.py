@@ -76,6 +76,25 @@ def verify(proof: Sequence[bytes], root: bytes, leaf: bytes) -> bool:
     return process_proof(proof, leaf) == root
 
 
+def build_levels(ordered: list[bytes]) -> list[bytes]:
+    """Every level of the tree over ``ordered`` (sorted, distinct 32-byte leaves, not checked),
+    leaves first, each level joined into one buffer of 32-byte nodes."""
+    new = _keccak_256
+    levels = [b"".join(ordered)]
+    level = ordered
+    while len(level) > 1:
+        # Inner loop kept to one comprehension: no per-call helper, no per-node objects kept.
+        parents = [
+            new(a + b if a < b else b + a).digest()
+            for a, b in zip(level[0::2], level[1::2], strict=False)
+        ]
+        if len(level) & 1:
+            parents.append(level[-1])  # odd last node: carried up unchanged
+        levels.append(b"".join(parents))
+        level = parents
+    return levels
+
+
 class MerkleTree:
     """A Merkle tree over distinct 32-byte leaves; see the module docstring for the rules."""
 
@@ -90,21 +109,29 @@ class MerkleTree:
         for a, b in zip(ordered, islice(ordered, 1, None), strict=False):
             if a == b:
                 raise MerkleTreeError(f"duplicate leaf 0x{a.hex()}")
-        new = _keccak_256
-        levels = [b"".join(ordered)]
-        level = ordered
-        while len(level) > 1:
-            # Inner loop kept to one comprehension: no per-call helper, no per-node objects kept.
-            parents = [
-                new(a + b if a < b else b + a).digest()
-                for a, b in zip(level[0::2], level[1::2], strict=False)
-            ]
-            if len(level) & 1:
-                parents.append(level[-1])  # odd last node: carried up unchanged
-            levels.append(b"".join(parents))
-            level = parents
         self._count = len(ordered)
-        self._levels: tuple[bytes, ...] = tuple(levels)
+        self._levels: tuple[bytes, ...] = tuple(build_levels(ordered))
+
+    @classmethod
+    def from_levels(cls, levels: Sequence[bytes]) -> MerkleTree:
+        """A tree from levels built elsewhere (:func:`build_levels`, e.g. in worker processes).
+
+        Only the shape is checked here: level sizes must follow the pairing rule. The caller
+        vouches that the first level is sorted, distinct and that the hashes are right.
+        """
+        if not levels or not levels[0] or len(levels[0]) % HASH_LEN:
+            raise MerkleTreeError("levels must start with a non-empty run of 32-byte leaves")
+        size = len(levels[0]) // HASH_LEN
+        for level in levels[1:]:
+            size = (size + 1) // 2
+            if len(level) != size * HASH_LEN:
+                raise MerkleTreeError("level sizes do not follow the pairing rule")
+        if size != 1:
+            raise MerkleTreeError("the last level must be the root alone")
+        tree = cls.__new__(cls)
+        tree._count = len(levels[0]) // HASH_LEN
+        tree._levels = tuple(levels)
+        return tree
 
     @property
     def root(self) -> bytes:

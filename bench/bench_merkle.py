@@ -1,0 +1,96 @@
+"""Invoice package build: time and peak memory for n = 10k / 100k / 1M invoices.
+
+Run: ``python -m bench.bench_merkle`` (all sizes) or ``python -m bench.bench_merkle --quick``
+(up to 100,000). Writes bench/results/merkle.json (shared/BENCH.md format).
+
+* ``time.merkle_build:n=N`` (s): :func:`tierchain.invoices.build_package` from already-parsed
+  invoices: salts, canonical encodings, keys, details hashes, leaves and the whole tree, with
+  the default worker count (fork-parallel from 50,000 invoices).
+* ``mem.merkle_build:n=N`` (bytes): peak Python allocation of the same build in this process
+  (tracemalloc, a separate run so that tracing does not slow the timed one). Forked workers
+  are separate processes and not counted; each holds roughly its share of the hashes.
+* ``time.proof:n=N`` (s): one proof from the built package (median of 101, index already
+  built); ``time.proof_first:n=N`` includes building the key index on first use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+import tracemalloc
+from datetime import date, timedelta
+
+from bench.common import Report
+from tierchain.invoices import Invoice, build_package, prove
+
+SELLER = "91310000MA1FL0000X"
+BUYER = "91440300MA5D00000Y"
+
+
+def synthetic_invoices(n: int) -> list[Invoice]:
+    """``n`` distinct valid invoices of one seller and buyer (about 7 µs each to make)."""
+    start = date(2026, 1, 1)
+    days = [start + timedelta(days=d) for d in range(365)]
+    return [
+        Invoice(
+            SELLER,
+            BUYER,
+            f"31002311{i % 97:02d}",
+            f"{i:08d}",
+            days[i % 365],
+            100 + (i * 7919) % 10_000_000,
+            "CNY",
+            f"PO-2026-{i // 10:07d}",
+        )
+        for i in range(n)
+    ]
+
+
+def run(sizes: list[int]) -> Report:
+    report = Report(bench="merkle", chain=None)
+    for n in sizes:
+        invoices = synthetic_invoices(n)
+        t0 = time.perf_counter()
+        package = build_package(invoices)
+        build_s = time.perf_counter() - t0
+        report.add(f"time.merkle_build:n={n}", round(build_s, 4), "s")
+
+        middle = invoices[n // 2]
+        t0 = time.perf_counter()
+        proof = prove(package, middle.invoice_code, middle.invoice_number)
+        first_s = time.perf_counter() - t0
+        timings = []
+        for i in range(101):
+            v = invoices[(i * 7) % n]
+            t0 = time.perf_counter()
+            prove(package, v.invoice_code, v.invoice_number)
+            timings.append(time.perf_counter() - t0)
+        report.add(f"time.proof:n={n}", statistics.median(timings), "s")
+        report.add(f"time.proof_first:n={n}", round(first_s, 6), "s")
+        del package, proof
+
+        tracemalloc.start()
+        package = build_package(invoices)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        report.add(f"mem.merkle_build:n={n}", peak, "bytes")
+        del package, invoices
+        print(f"n={n:>9,}: build {build_s:.3f} s, peak {peak / 2**20:,.0f} MiB", flush=True)
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="sizes up to 100,000 only")
+    args = parser.parse_args()
+    sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
+    print(f"{os.cpu_count()} CPUs; sizes {sizes}", flush=True)
+    report = run(sizes)
+    report.print()
+    print(f"written to {report.write()}")
+
+
+if __name__ == "__main__":
+    main()
