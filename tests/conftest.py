@@ -194,9 +194,7 @@ def err(name: str, *args: Any) -> str:
     for a in args:
         if isinstance(a, bytes):
             shown.append(repr(a))
-        elif isinstance(a, bool):
-            shown.append(str(a))
-        elif isinstance(a, int):
+        elif isinstance(a, bool | int):
             shown.append(str(a))
         else:  # an account, a contract or an address string
             shown.append(str(getattr(a, "address", a)).lower())

@@ -14,9 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 import brownie._config as brownie_config  # noqa: F401  (creates ~/.brownie on first import)
+import yaml
 
 CONFIG = Path.home() / ".brownie" / "network-config.yaml"
 MNEMONIC = "test test test test test test test test test test test junk"

@@ -37,11 +37,11 @@ def test_issue_records_payable_and_mints_pending_piece(token, currency, core, su
 
 def test_nothing_moves_before_acceptance(token, issue, suppliers):
     _, token_id = issue(accept=False)
-    with brownie.reverts(f"PayableWrongStatus: 1, 1"):
+    with brownie.reverts("PayableWrongStatus: 1, 1"):
         token.transferFrom["uint256,address,uint256"](token_id, suppliers[1], 1000, {"from": suppliers[0]})
-    with brownie.reverts(f"PayableWrongStatus: 1, 1"):
+    with brownie.reverts("PayableWrongStatus: 1, 1"):
         token.transferFrom["address,address,uint256"](suppliers[0], suppliers[1], token_id, {"from": suppliers[0]})
-    with brownie.reverts(f"PayableWrongStatus: 1, 1"):
+    with brownie.reverts("PayableWrongStatus: 1, 1"):
         token.approve["uint256,address,uint256"](token_id, suppliers[1], 5, {"from": suppliers[0]})
 
 
