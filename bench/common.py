@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -45,7 +46,7 @@ class Report:
         return path
 
     def print(self) -> None:
-        table = Table(title=f"bench: {self.bench}" + (f"  [{self.chain}]" if self.chain else ""))
+        table = Table(title=escape(f"bench: {self.bench}" + (f"  [{self.chain}]" if self.chain else "")))
         for col in ("metric", "subject", "value", "unit"):
             table.add_column(col, justify="right" if col == "value" else "left")
         for r in self.results:

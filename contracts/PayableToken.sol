@@ -75,6 +75,19 @@ contract PayableToken is IERC165, IPayableToken {
         bool isContract;
     }
 
+    /// @dev Four words per payable (the Payable view adds the first creditor from the registry).
+    struct PayableRecord {
+        address debtor;
+        uint40 maturityAt;
+        PayableStatus status;
+        uint32 pieceCount;
+        address currency;
+        uint64 faceValue;
+        uint8 currencyDecimals;
+        bytes32 invoiceRoot;
+        bytes32 documentHash;
+    }
+
     /// @dev Read by every move: the re-entrancy lock lives here too, so guarding costs no extra
     ///      cold read.
     struct Config {
@@ -89,7 +102,7 @@ contract PayableToken is IERC165, IPayableToken {
     IInvoiceRegistry private immutable _registry;
 
     Config private _config;
-    mapping(uint256 payableId => Payable) private _payables;
+    mapping(uint256 payableId => PayableRecord) private _payables;
     mapping(uint256 tokenId => Piece) private _pieces;
     mapping(address account => Holder) private _holders;
     mapping(uint256 tokenId => address) private _tokenApprovals;
@@ -153,7 +166,7 @@ contract PayableToken is IERC165, IPayableToken {
         // Effects. payableCount is 64 bits: it cannot overflow within any chain's lifetime.
         payableId = config.payableCount + 1;
         _config.payableCount = uint64(payableId);
-        _payables[payableId] = Payable({
+        _payables[payableId] = PayableRecord({
             debtor: msg.sender,
             maturityAt: maturityAt,
             status: PayableStatus.Issued,
@@ -161,8 +174,6 @@ contract PayableToken is IERC165, IPayableToken {
             currency: currency,
             faceValue: faceValue,
             currencyDecimals: decimals,
-            firstCreditor: creditor,
-            issuedAt: uint40(block.timestamp),
             invoiceRoot: invoiceRoot,
             documentHash: documentHash
         });
@@ -179,7 +190,7 @@ contract PayableToken is IERC165, IPayableToken {
 
     /// @inheritdoc IPayableToken
     function accept(uint256 payableId) external nonReentrant {
-        Payable storage p = _payables[payableId];
+        PayableRecord storage p = _payables[payableId];
         if (p.status != PayableStatus.Issued) {
             if (p.status == PayableStatus.None) revert PayableUnknown(payableId);
             revert PayableWrongStatus(payableId, p.status);
@@ -488,8 +499,20 @@ contract PayableToken is IERC165, IPayableToken {
     }
 
     /// @inheritdoc IPayableToken
-    function payableOf(uint256 payableId) external view returns (Payable memory) {
-        return _payables[payableId];
+    function payableOf(uint256 payableId) external view returns (Payable memory view_) {
+        PayableRecord memory p = _payables[payableId];
+        view_ = Payable({
+            debtor: p.debtor,
+            maturityAt: p.maturityAt,
+            status: p.status,
+            pieceCount: p.pieceCount,
+            currency: p.currency,
+            faceValue: p.faceValue,
+            currencyDecimals: p.currencyDecimals,
+            invoiceRoot: p.invoiceRoot,
+            documentHash: p.documentHash,
+            firstCreditor: p.status == PayableStatus.None ? address(0) : _registry.packageOf(p.invoiceRoot).seller
+        });
     }
 
     /// @inheritdoc IPayableToken
@@ -511,7 +534,7 @@ contract PayableToken is IERC165, IPayableToken {
 
     /// @inheritdoc IPayableToken
     function tokenIdOf(uint256 payableId, uint256 index) external view returns (uint256) {
-        Payable storage p = _payables[payableId];
+        PayableRecord storage p = _payables[payableId];
         if (p.status == PayableStatus.None) revert PayableUnknown(payableId);
         if (index == 0 || index > p.pieceCount) revert PayableNonexistentToken(index);
         return _tokenId(p.maturityAt, payableId, index);
@@ -565,7 +588,7 @@ contract PayableToken is IERC165, IPayableToken {
         _checkRemaining(fromTokenId, piece.value, value, minimum);
 
         uint256 payableId = _payableIdOf(fromTokenId);
-        Payable storage p = _payables[payableId];
+        PayableRecord storage p = _payables[payableId];
         uint256 index = uint256(p.pieceCount) + 1;
         if (index > MAX_PIECES) revert PayablePieceLimit(payableId);
         p.pieceCount = uint32(index);

@@ -24,7 +24,8 @@ interface IPayableToken is IERC3525, IMembershipListener {
     }
 
     /// @notice Everything recorded about a payable. Immutable after issue except status and
-    ///         pieceCount.
+    ///         pieceCount. The first creditor is the seller of the invoice package (the registry
+    ///         enforces it at issue and records it); the issue time is in the PayableIssued event.
     /// @param debtor the core enterprise that issued it and owes it
     /// @param maturityAt UTC seconds when it is due
     /// @param status issued (awaiting acceptance) or accepted
@@ -32,10 +33,9 @@ interface IPayableToken is IERC3525, IMembershipListener {
     /// @param currency the ERC-20 the payable settles in
     /// @param faceValue face value in cents of the currency
     /// @param currencyDecimals decimals of the currency, read at issue
-    /// @param firstCreditor the supplier it was issued to
-    /// @param issuedAt UTC seconds of issue
     /// @param invoiceRoot root of the registered invoice package behind it
     /// @param documentHash hash of the payable's confirmation document
+    /// @param firstCreditor the supplier it was issued to (the package's seller)
     struct Payable {
         address debtor;
         uint40 maturityAt;
@@ -44,10 +44,9 @@ interface IPayableToken is IERC3525, IMembershipListener {
         address currency;
         uint64 faceValue;
         uint8 currencyDecimals;
-        address firstCreditor;
-        uint40 issuedAt;
         bytes32 invoiceRoot;
         bytes32 documentHash;
+        address firstCreditor;
     }
 
     /// @notice A piece as seen from outside.
