@@ -1,0 +1,217 @@
+"""Stateful property test of the payable token against a Python model.
+
+Random sequences of issue, accept, split, value moves, whole transfers, merges, suspensions and
+reinstatements; after every step:
+1. per payable, the values of its live pieces add up to its face value (value is conserved);
+2. value never crosses payables (every piece's slot is its payable, and 1 holds per payable);
+3. every holder of a piece could receive when it received it (checked at each receipt), and
+   pieces sit only with members that hold a holder role;
+4. nothing moves before acceptance (a pending payable has exactly its issued piece).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from brownie.exceptions import VirtualMachineError
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+
+from tests.conftest import CENTS, DAY, ROLE_SUPPLIER, h
+
+SPLIT = "uint256,address,uint256"
+MOVE = "uint256,uint256,uint256"
+WHOLE = "address,address,uint256"
+
+
+face = st.integers(min_value=1, max_value=50_000)  # whole yuan
+pick = st.integers(min_value=0, max_value=10_000)
+who = st.integers(min_value=0, max_value=5)
+amount = st.integers(min_value=1, max_value=60_000 * CENTS)
+flag = st.booleans()
+
+
+class PayableMachine(RuleBasedStateMachine):
+    """Brownie 1.22.2's own state_machine helper fails under mypyc, so this is plain hypothesis;
+    every example starts from the chain snapshot taken by the test (reverted in teardown)."""
+
+    token: Any
+    registry: Any
+    membership: Any
+    currency: Any
+    core: Any
+    operator: Any
+    people: list[Any]
+    chain: Any
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pieces: dict[int, tuple[int, Any]] = {}  # live token id -> (payable id, owner)
+        self.faces: dict[int, int] = {}
+        self.pending: set[int] = set()
+        self.suspended: set[str] = set()
+        self.count = 0
+
+    def teardown(self) -> None:
+        self.chain.revert()
+
+    # ------------------------------------------------------------------ helpers
+
+    def _piece(self, pick: int) -> int | None:
+        if not self.pieces:
+            return None
+        ids = sorted(self.pieces)
+        return ids[pick % len(ids)]
+
+    def _can_receive(self, account: Any) -> bool:
+        return account.address not in self.suspended
+
+    def _try(self, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except VirtualMachineError as e:
+            return e
+
+    # ------------------------------------------------------------------ rules
+
+    @rule(face=face, who=who)
+    def rule_issue(self, face: int, who: int) -> None:
+        self.count += 1
+        creditor = self.people[who]
+        root = h(f"stateful-root-{self.count}-{self.chain.height}")
+        cents = face * CENTS
+        registered = self._try(self.registry.registerPackage, root, 1, cents, creditor, h("doc"), {"from": self.core})
+        if isinstance(registered, VirtualMachineError):  # the registry refuses a suspended seller
+            assert not self._can_receive(creditor), registered.revert_msg
+            return
+        tx = self._try(self.token.issue, creditor, cents, self.currency, self.chain.time() + 300 * DAY,
+                       root, h("conf"), {"from": self.core})
+        if isinstance(tx, VirtualMachineError):
+            assert not self._can_receive(creditor), tx.revert_msg
+            return
+        assert self._can_receive(creditor)
+        payable_id, token_id = tx.return_value
+        self.pieces[token_id] = (payable_id, creditor)
+        self.faces[payable_id] = cents
+        self.pending.add(payable_id)
+
+    @rule(pick=pick)
+    def rule_accept(self, pick: int) -> None:
+        token_id = self._piece(pick)
+        if token_id is None:
+            return
+        payable_id, owner = self.pieces[token_id]
+        result = self._try(self.token.accept, payable_id, {"from": owner})
+        if payable_id in self.pending:
+            assert not isinstance(result, VirtualMachineError), result.revert_msg
+            self.pending.discard(payable_id)
+        else:
+            assert isinstance(result, VirtualMachineError)
+
+    @rule(pick=pick, who=who, amount=amount)
+    def rule_split(self, pick: int, who: int, amount: int) -> None:
+        token_id = self._piece(pick)
+        if token_id is None:
+            return
+        payable_id, owner = self.pieces[token_id]
+        to = self.people[who]
+        balance = self.token.balanceOf["uint256"](token_id)
+        tx = self._try(self.token.transferFrom[SPLIT], token_id, to, amount, {"from": owner})
+        ok = (payable_id not in self.pending and self._can_receive(to) and amount >= 100
+              and amount <= balance and (balance - amount == 0 or balance - amount >= 100))
+        assert isinstance(tx, VirtualMachineError) != ok, getattr(tx, "revert_msg", tx)
+        if ok:
+            self.pieces[tx.return_value] = (payable_id, to)
+            if amount == balance:
+                del self.pieces[token_id]
+
+    @rule(pick=pick, who=who, amount=amount)
+    def rule_move_value(self, pick: int, who: int, amount: int) -> None:
+        source = self._piece(pick)
+        target = self._piece(pick + who + 1)
+        if source is None or target is None:
+            return
+        payable_id, owner = self.pieces[source]
+        target_payable, target_owner = self.pieces[target]
+        balance = self.token.balanceOf["uint256"](source)
+        tx = self._try(self.token.transferFrom[MOVE], source, target, amount, {"from": owner})
+        ok = (source != target and payable_id == target_payable and payable_id not in self.pending
+              and (target_owner == owner or self._can_receive(target_owner))
+              and amount <= balance and (balance - amount == 0 or balance - amount >= 100))
+        assert isinstance(tx, VirtualMachineError) != ok, getattr(tx, "revert_msg", tx)
+        if ok and amount == balance:
+            del self.pieces[source]
+
+    @rule(pick=pick, who=who)
+    def rule_transfer_whole(self, pick: int, who: int) -> None:
+        token_id = self._piece(pick)
+        if token_id is None:
+            return
+        payable_id, owner = self.pieces[token_id]
+        to = self.people[who]
+        tx = self._try(self.token.transferFrom[WHOLE], owner, to, token_id, {"from": owner})
+        ok = payable_id not in self.pending and self._can_receive(to)
+        assert isinstance(tx, VirtualMachineError) != ok, getattr(tx, "revert_msg", tx)
+        if ok:
+            self.pieces[token_id] = (payable_id, to)
+
+    @rule(pick=pick, who=who)
+    def rule_merge(self, pick: int, who: int) -> None:
+        source = self._piece(pick)
+        target = self._piece(pick + who + 1)
+        if source is None or target is None:
+            return
+        payable_id, owner = self.pieces[source]
+        target_payable, target_owner = self.pieces[target]
+        tx = self._try(self.token.merge, source, target, {"from": owner})
+        ok = source != target and payable_id == target_payable and owner == target_owner
+        ok = ok and payable_id not in self.pending
+        assert isinstance(tx, VirtualMachineError) != ok, getattr(tx, "revert_msg", tx)
+        if ok:
+            del self.pieces[source]
+
+    @rule(who=who, flag=flag)
+    def rule_suspend_or_reinstate(self, who: int, flag: bool) -> None:
+        account = self.people[who]
+        if flag and account.address not in self.suspended:
+            self.membership.suspend(account, h("reason"), {"from": self.operator})
+            self.suspended.add(account.address)
+        elif not flag and account.address in self.suspended:
+            self.membership.reinstate(account, {"from": self.operator})
+            self.suspended.discard(account.address)
+
+    # ------------------------------------------------------------------ invariants
+
+    @invariant()
+    def invariant_value_is_conserved_per_payable(self) -> None:
+        totals: dict[int, int] = dict.fromkeys(self.faces, 0)
+        for token_id, (payable_id, owner) in self.pieces.items():
+            assert self.token.ownerOf(token_id) == owner
+            assert self.token.slotOf(token_id) == payable_id  # value never crosses payables
+            totals[payable_id] += self.token.balanceOf["uint256"](token_id)
+        assert totals == self.faces
+
+    @invariant()
+    def invariant_holders_are_members_with_holder_roles(self) -> None:
+        for _, owner in self.pieces.values():
+            assert self.membership.memberOf(owner)["roles"] & ROLE_SUPPLIER
+
+    @invariant()
+    def invariant_nothing_moves_before_acceptance(self) -> None:
+        for payable_id in self.pending:
+            p = self.token.payableOf(payable_id)
+            assert p["status"] == 1 and p["pieceCount"] == 1
+
+
+def test_payable_invariants(token, registry, membership, currency, core, operator, suppliers, chain, members):
+    PayableMachine.token, PayableMachine.registry, PayableMachine.membership = token, registry, membership
+    PayableMachine.currency, PayableMachine.core, PayableMachine.operator = currency, core, operator
+    PayableMachine.people, PayableMachine.chain = suppliers, chain
+    chain.snapshot()
+    run_state_machine_as_test(
+        PayableMachine,
+        settings=settings(
+            max_examples=15, stateful_step_count=25, deadline=None, suppress_health_check=list(HealthCheck)
+        ),
+    )
