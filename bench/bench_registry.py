@@ -67,7 +67,9 @@ def main() -> None:
             tx = register(root, n)
             report.add(f"gas.package_register:n={n}", tx.gas_used, "gas")
             if n == PROOF_PACKAGE_SIZE:
-                report.add(f"gas.package_register_per_invoice:n={n}", round(tx.gas_used / n, 2), "gas")
+                report.add(
+                    f"gas.package_register_per_invoice:n={n}", round(tx.gas_used / n, 2), "gas"
+                )
         assert proof_tree is not None
 
         # -------------------------------------------------------------- one proof, as a transaction
@@ -88,13 +90,23 @@ def main() -> None:
         tx = registry.consume(proof_tree.root, core, supplier, 1_000_000_00, {"from": token})
         report.add("gas.package_consume:next", tx.gas_used, "gas")
         duplicate = MerkleTree(
-            [leaf_hash(key, details, fast_keccak)] + leaves_of(random_invoices(PROOF_PACKAGE_SIZE - 1)),
+            [
+                leaf_hash(key, details, fast_keccak),
+                *leaves_of(random_invoices(PROOF_PACKAGE_SIZE - 1)),
+            ],
             fast_keccak,
         )
         register(duplicate.root, PROOF_PACKAGE_SIZE)
         dup_proof = duplicate.proof(leaf_hash(key, details, fast_keccak))
         tx = registry.voidDuplicate(
-            key, proof_tree.root, details, proof, duplicate.root, details, dup_proof, {"from": supplier}
+            key,
+            proof_tree.root,
+            details,
+            proof,
+            duplicate.root,
+            details,
+            dup_proof,
+            {"from": supplier},
         )
         assert tx.events["PackageVoided"]["root"] == "0x" + duplicate.root.hex()
         report.add(f"gas.void_duplicate:depth={len(proof)}+{len(dup_proof)}", tx.gas_used, "gas")
@@ -104,14 +116,18 @@ def main() -> None:
         sample = proof_invoices[:NAIVE_SAMPLE]
         gas = [naive.store(k, d, {"from": core}).gas_used for k, d in sample]
         mean = statistics.fmean(gas)
-        report.add("gas.naive_register_per_invoice", round(mean, 2), "gas", subject="naive-registry")
+        report.add(
+            "gas.naive_register_per_invoice", round(mean, 2), "gas", subject="naive-registry"
+        )
         report.add(
             f"gas.naive_register_total:n={PROOF_PACKAGE_SIZE}",
             round(mean * PROOF_PACKAGE_SIZE),
             "gas",
             subject="naive-registry",
         )
-        report.add(f"count.naive_sample:of={PROOF_PACKAGE_SIZE}", len(gas), "tx", subject="naive-registry")
+        report.add(
+            f"count.naive_sample:of={PROOF_PACKAGE_SIZE}", len(gas), "tx", subject="naive-registry"
+        )
 
         report.print()
         print(f"written: {report.write()}")

@@ -76,7 +76,13 @@ def financier(accounts: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def membership(
-    Membership: Any, admin: Any, core: Any, core2: Any, supplier: Any, supplier2: Any, financier: Any
+    Membership: Any,  # noqa: N803 - brownie names contract fixtures after the contract
+    admin: Any,
+    core: Any,
+    core2: Any,
+    supplier: Any,
+    supplier2: Any,
+    financier: Any,
 ) -> Any:
     contract = Membership.deploy(admin, {"from": admin})
     for i, (account, roles) in enumerate(
@@ -92,19 +98,22 @@ def membership(
     return contract
 
 
-@pytest.fixture(scope="module")
-def unbound_registry(InvoiceRegistry: Any, membership: Any, admin: Any) -> Any:
+@pytest.fixture
+def unbound_registry(InvoiceRegistry: Any, membership: Any, admin: Any) -> Any:  # noqa: N803 - brownie names contract fixtures after the contract
+    """A registry of its own, no token bound yet (deployed inside the test's snapshot)."""
     return InvoiceRegistry.deploy(membership, {"from": admin})
 
 
 @pytest.fixture(scope="module")
-def registry(unbound_registry: Any, admin: Any, token: Any) -> Any:
-    unbound_registry.bindToken(token, {"from": admin})
-    return unbound_registry
+def registry(InvoiceRegistry: Any, membership: Any, admin: Any, token: Any) -> Any:  # noqa: N803 - brownie names contract fixtures after the contract
+    """The registry with `token` bound as its only consumer."""
+    contract = InvoiceRegistry.deploy(membership, {"from": admin})
+    contract.bindToken(token, {"from": admin})
+    return contract
 
 
 @pytest.fixture(scope="module")
-def probe(InvoiceProofProbe: Any, registry: Any, admin: Any) -> Any:
+def probe(InvoiceProofProbe: Any, registry: Any, admin: Any) -> Any:  # noqa: N803 - brownie names contract fixtures after the contract
     return InvoiceProofProbe.deploy(registry, {"from": admin})
 
 
@@ -158,7 +167,9 @@ def build_package(invoices: Sequence[Invoice], total_cents: int = 1_000_000_00) 
 def make_package() -> Callable[..., Package]:
     """Build a package (not registered) of n random invoices, or of the given ones."""
 
-    def make(n: int = 4, invoices: Sequence[Invoice] | None = None, total_cents: int = 1_000_000_00) -> Package:
+    def make(
+        n: int = 4, invoices: Sequence[Invoice] | None = None, total_cents: int = 1_000_000_00
+    ) -> Package:
         return build_package(invoices if invoices is not None else random_invoices(n), total_cents)
 
     return make
@@ -208,6 +219,28 @@ def _shown(value: object) -> str:
     return str(value)
 
 
+def plain(value: Any) -> Any:
+    """A brownie return value as plain Python: ints, '0x..' strings, lists (comparable with ==)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, bytes):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return str(value)
+
+
+def hexed(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+ZERO_PACKAGE = ["0x" + "00" * 20, 0, 0, 0, "0x" + "00" * 20, 0, 0, "0x" + "00" * 32]
+
+
 def state_of(registry: Any, *roots: bytes) -> list[Any]:
     """Everything a rejected call must leave unchanged."""
-    return [registry.token(), *[(registry.packageOf(r), registry.sequenceOf(r)) for r in roots]]
+    return plain(
+        [registry.token(), *[(registry.packageOf(r), registry.sequenceOf(r)) for r in roots]]
+    )
