@@ -83,6 +83,18 @@ def main() -> None:
         tx = probe.check(proof_tree.root, key, details, proof, {"from": supplier})
         assert tx.events["InvoiceChecked"]["valid"] is True
         report.add(f"gas.proof_verify:depth={len(proof)}", tx.gas_used, "gas")
+        # The same check sent straight to the view function: no probe hop, nothing kept.
+        tx = registry.verifyInvoice.transact(
+            proof_tree.root, key, details, proof, {"from": supplier}
+        )
+        report.add(f"gas.proof_verify_direct:depth={len(proof)}", tx.gas_used, "gas")
+        calldata = bytes.fromhex(tx.input[2:])
+        zero_bytes = calldata.count(0)
+        report.add(
+            f"gas.proof_intrinsic:depth={len(proof)}",
+            21_000 + 4 * zero_bytes + 16 * (len(calldata) - zero_bytes),
+            "gas",
+        )
 
         # -------------------------------------------------------------- consume and challenge
         tx = registry.consume(proof_tree.root, core, supplier, 1_000_000_00, {"from": token})
