@@ -39,6 +39,7 @@ contract InvoiceRegistry is IInvoiceRegistry {
         bytes32 documentHash;
     }
 
+    /// @dev The consortium register consulted for the debtor's and the seller's roles.
     IMembership private immutable _membership;
 
     /// @dev The bound payable token and the sequence the next package gets, in one slot. The
@@ -47,6 +48,7 @@ contract InvoiceRegistry is IInvoiceRegistry {
     address private _token;
     uint32 private _nextSequence;
 
+    /// @dev Packages by Merkle root; a root is registered at most once, voided or not.
     mapping(bytes32 root => PackageRecord) private _packages;
 
     /// @param membership_ the consortium's membership register
@@ -180,6 +182,7 @@ contract InvoiceRegistry is IInvoiceRegistry {
         return keccak256(bytes.concat(keccak256(abi.encode(invoiceKey, detailsHash))));
     }
 
+    /// @dev Whether `proof` leads from the invoice's leaf to `root` (OpenZeppelin, calldata variant).
     function _isValidProof(bytes32 root, bytes32 invoiceKey, bytes32 detailsHash, bytes32[] calldata proof)
         private
         pure
@@ -188,11 +191,13 @@ contract InvoiceRegistry is IInvoiceRegistry {
         return MerkleProof.verifyCalldata(proof, root, _leaf(invoiceKey, detailsHash));
     }
 
+    /// @dev The record of a registered package (active or voided); reverts if unknown.
     function _knownPackage(bytes32 root) private view returns (PackageRecord storage record) {
         record = _packages[root];
         if (record.status == PackageStatus.None) revert RegistryUnknownPackage(root);
     }
 
+    /// @dev The record of an active package; reverts if unknown or voided.
     function _activePackage(bytes32 root) private view returns (PackageRecord storage record) {
         record = _knownPackage(root);
         if (record.status == PackageStatus.Voided) revert RegistryPackageIsVoided(root);
@@ -209,6 +214,7 @@ contract InvoiceRegistry is IInvoiceRegistry {
         emit PackageVoided(later, invoiceKey, earlier, msg.sender);
     }
 
+    /// @dev Reverts unless the invoice is proven to be in the package.
     function _checkProof(bytes32 root, bytes32 invoiceKey, bytes32 detailsHash, bytes32[] calldata proof)
         private
         pure
@@ -218,22 +224,26 @@ contract InvoiceRegistry is IInvoiceRegistry {
         }
     }
 
+    /// @dev Reverts if any field a package needs is zero.
     function _checkNonZero(bytes32 root, uint32 invoiceCount, uint64 totalCents, bytes32 documentHash) private pure {
         if (root == bytes32(0) || invoiceCount == 0 || totalCents == 0 || documentHash == bytes32(0)) {
             revert RegistryInvalidPackage(root, invoiceCount, totalCents, documentHash);
         }
     }
 
+    /// @dev Reverts unless the debtor is an active core enterprise and the seller an active supplier.
     function _checkParties(address debtor, address seller) private view {
         if (!_membership.hasActiveRole(debtor, ROLE_CORE_ENTERPRISE)) revert RegistryNotCoreEnterprise(debtor);
         if (!_membership.hasActiveRole(seller, ROLE_SUPPLIER)) revert RegistryNotSupplier(seller);
     }
 
+    /// @dev Reverts unless the caller is the membership admin (read live: follows admin hand-overs).
     function _checkMembershipAdmin() private view {
         address admin = _membership.admin();
         if (msg.sender != admin) revert RegistryNotAdmin(msg.sender, admin);
     }
 
+    /// @dev Reverts unless the caller is the bound payable token.
     function _checkToken() private view {
         if (msg.sender != _token) revert RegistryNotToken(msg.sender, _token);
     }

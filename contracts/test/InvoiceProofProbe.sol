@@ -9,9 +9,8 @@ import {IInvoiceRegistry} from "../../interfaces/IInvoiceRegistry.sol";
 contract InvoiceProofProbe {
     /// @notice A proof was checked.
     /// @param root the package root
-    /// @param invoiceKey the invoice key
     /// @param valid the registry's answer
-    event InvoiceChecked(bytes32 indexed root, bytes32 indexed invoiceKey, bool valid);
+    event InvoiceChecked(bytes32 indexed root, bool valid);
 
     IInvoiceRegistry private immutable _registry;
 
@@ -31,6 +30,6 @@ contract InvoiceProofProbe {
         returns (bool valid)
     {
         valid = _registry.verifyInvoice(root, invoiceKey, detailsHash, proof);
-        emit InvoiceChecked(root, invoiceKey, valid);
+        emit InvoiceChecked(root, valid);
     }
 }
