@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Final, Literal
 
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
 
 from tierchain.errors import ChainError, ChainIdMismatchError
@@ -34,6 +36,21 @@ LOCAL_CHAIN_IDS: Final = frozenset(CHAIN_IDS.values())
 DEFAULT_PORTS: Final[dict[str, int]] = {"ganache": 8545, "anvil": 8546}
 HARDFORK: Final = "shanghai"
 RECORD: Final = "chain.json"
+
+
+_dev_accounts: list[LocalAccount] = []
+
+
+def dev_accounts(count: int = DEV_ACCOUNTS) -> list[LocalAccount]:
+    """The local chains' development accounts (m/44'/60'/0'/0/i of :data:`DEV_MNEMONIC`).
+
+    Public test keys, derived in memory and never written anywhere: local chains only."""
+    if len(_dev_accounts) < count:
+        Account.enable_unaudited_hdwallet_features()
+        for i in range(len(_dev_accounts), count):
+            path = f"m/44'/60'/0'/0/{i}"
+            _dev_accounts.append(Account.from_mnemonic(DEV_MNEMONIC, account_path=path))
+    return _dev_accounts[:count]
 
 
 def find_node_bin(name: str) -> Path:
