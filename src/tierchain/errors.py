@@ -1,7 +1,299 @@
-"""The package's base exception; every tierchain error derives from it."""
+"""The package's exceptions, and the decoder that turns revert data into them.
+
+Every error tierchain raises on purpose derives from :class:`TierchainError`; each class carries
+an ``exit_code`` the CLI uses. A contract revert becomes a :class:`ContractRevert` (or a family
+subclass such as :class:`PayableError`) whose message reads like
+``PayableBelowMinimum: tokenId=..., value=50, minimum=100``.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from eth_abi.abi import decode as abi_decode
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 
 
 class TierchainError(Exception):
     """Base class of every error tierchain raises on purpose."""
+
+    exit_code: ClassVar[int] = 1
+
+
+class UsageError(TierchainError, ValueError):
+    """A bad argument or input from the user (an amount, an option)."""
+
+    exit_code = 2
+
+
+class AmountError(UsageError):
+    """An amount that is not a strict decimal fitting the token's decimals."""
+
+
+class ArtifactError(TierchainError):
+    """A compiled contract artifact is missing or unreadable."""
+
+    exit_code = 3
+
+
+class ChainError(TierchainError):
+    """The chain cannot be started, reached, or is not the expected one."""
+
+    exit_code = 4
+
+
+class ChainIdMismatchError(ChainError):
+    """The connected chain's id differs from the one a record or signer expects."""
+
+
+class DeploymentError(TierchainError):
+    """No usable deployment: no record, or a recorded address without code."""
+
+    exit_code = 5
+
+
+class TransactionError(TierchainError):
+    """A transaction could not be sent or its outcome is unknown."""
+
+    exit_code = 6
+
+    def __init__(self, message: str, tx_hash: str | None = None) -> None:
+        super().__init__(message)
+        self.tx_hash = tx_hash
+
+
+class TransactionTimeoutError(TransactionError):
+    """No receipt within the timeout (the transaction may still be mined: wait on its hash)."""
+
+
+class NonceError(TransactionError):
+    """The local nonce and the chain disagree (a gap, or a nonce already used)."""
+
+
+class TransactionFailedError(TransactionError):
+    """A mined transaction has status 0 and replaying it did not reveal a revert reason."""
+
+
+# ---------------------------------------------------------------------------- contract reverts
+
+
+class ContractRevert(TierchainError):  # noqa: N818 (the name is the API)
+    """A call or transaction reverted. ``error_name`` is the custom error (``Error`` for a
+    revert string, ``Panic`` for a panic code, ``""`` if unknown); ``args_by_name`` its values."""
+
+    exit_code = 7
+
+    def __init__(
+        self,
+        error_name: str,
+        args_by_name: Mapping[str, Any] | None = None,
+        data: bytes = b"",
+        tx_hash: str | None = None,
+    ) -> None:
+        self.error_name = error_name
+        self.args_by_name: dict[str, Any] = dict(args_by_name or {})
+        self.data = data
+        self.tx_hash = tx_hash
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        if not self.error_name:
+            if not self.data:
+                return "reverted without a reason"
+            return f"reverted with unknown error data 0x{self.data.hex()}"
+        if self.error_name == "Error" and "message" in self.args_by_name:
+            return f"reverted: {self.args_by_name['message']}"
+        if self.error_name == "Panic":
+            code = int(self.args_by_name.get("code", -1))
+            return f"Panic: code=0x{code:02x} ({PANIC_REASONS.get(code, 'unknown panic')})"
+        if not self.args_by_name:
+            return self.error_name
+        shown = ", ".join(f"{k}={_show(v)}" for k, v in self.args_by_name.items())
+        return f"{self.error_name}: {shown}"
+
+
+class MembershipError(ContractRevert):
+    """A ``Membership*`` custom error."""
+
+
+class RegistryError(ContractRevert):
+    """A ``Registry*`` custom error (invoice registry)."""
+
+
+class PayableError(ContractRevert):
+    """A ``Payable*`` custom error (payable token)."""
+
+
+class CurrencyError(ContractRevert):
+    """An ERC-20 / demo currency error (``ERC20*``, ``DemoToken*``)."""
+
+
+PANIC_REASONS: dict[int, str] = {
+    0x00: "generic compiler panic",
+    0x01: "assert failed",
+    0x11: "arithmetic overflow or underflow",
+    0x12: "division or modulo by zero",
+    0x21: "invalid enum value",
+    0x22: "bad storage byte array",
+    0x31: "pop on empty array",
+    0x32: "array index out of bounds",
+    0x41: "out of memory",
+    0x51: "call to an uninitialised function",
+}
+
+_FAMILIES: tuple[tuple[str, type[ContractRevert]], ...] = (
+    ("Membership", MembershipError),
+    ("Registry", RegistryError),
+    ("Payable", PayableError),
+    ("ERC20", CurrencyError),
+    ("DemoToken", CurrencyError),
+)
+
+
+def revert_class(error_name: str) -> type[ContractRevert]:
+    """The exception class for a custom error name, by its prefix family."""
+    for prefix, cls in _FAMILIES:
+        if error_name.startswith(prefix):
+            return cls
+    return ContractRevert
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return str(value)
+
+
+# ---------------------------------------------------------------------------- decoding
+
+
+def abi_type(param: Mapping[str, Any]) -> str:
+    """The canonical ABI type string of one input/output entry (tuples expanded)."""
+    typ = str(param["type"])
+    if typ.startswith("tuple"):
+        inner = ",".join(abi_type(c) for c in param.get("components", ()))
+        return f"({inner}){typ[len('tuple'):]}"
+    return typ
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    """One custom error: its name, parameter names and ABI types."""
+
+    name: str
+    names: tuple[str, ...]
+    types: tuple[str, ...]
+
+    @property
+    def signature(self) -> str:
+        return f"{self.name}({','.join(self.types)})"
+
+    @property
+    def selector(self) -> bytes:
+        return keccak(text=self.signature)[:4]
+
+
+_BUILTIN = (
+    ErrorSpec("Error", ("message",), ("string",)),
+    ErrorSpec("Panic", ("code",), ("uint256",)),
+)
+
+
+class ErrorDecoder:
+    """selector → error table over ABIs; decodes revert data into :class:`ContractRevert`."""
+
+    def __init__(self, abis: Iterable[Iterable[Mapping[str, Any]]] = ()) -> None:
+        self.table: dict[bytes, ErrorSpec] = {s.selector: s for s in _BUILTIN}
+        for abi in abis:
+            self.add_abi(abi)
+
+    def add_abi(self, abi: Iterable[Mapping[str, Any]]) -> None:
+        for entry in abi:
+            if entry.get("type") != "error":
+                continue
+            inputs = entry.get("inputs", ())
+            spec = ErrorSpec(
+                str(entry["name"]),
+                tuple(str(i.get("name") or f"arg{n}") for n, i in enumerate(inputs)),
+                tuple(abi_type(i) for i in inputs),
+            )
+            self.table.setdefault(spec.selector, spec)
+
+    def decode(self, data: bytes, tx_hash: str | None = None) -> ContractRevert:
+        """The exception for revert ``data`` (never raises while decoding)."""
+        spec = self.table.get(bytes(data[:4])) if len(data) >= 4 else None
+        if spec is None:
+            return ContractRevert("", data=bytes(data), tx_hash=tx_hash)
+        try:
+            values = abi_decode(list(spec.types), bytes(data[4:]))
+        except Exception:
+            return ContractRevert("", data=bytes(data), tx_hash=tx_hash)
+        args = {n: _normalise(t, v) for n, t, v in zip(spec.names, spec.types, values, strict=True)}
+        return revert_class(spec.name)(spec.name, args, bytes(data), tx_hash)
+
+
+def _normalise(typ: str, value: Any) -> Any:
+    if typ == "address" and isinstance(value, str):
+        return to_checksum_address(value)
+    return value
+
+
+_default: ErrorDecoder | None = None
+
+
+def default_decoder() -> ErrorDecoder:
+    """The decoder over every exported artifact (built once, on first use)."""
+    global _default
+    if _default is None:
+        from tierchain.toolchain import available_artifacts
+
+        _default = ErrorDecoder(a.abi for a in available_artifacts())
+    return _default
+
+
+def revert_data_from(exc: BaseException) -> bytes | None:
+    """Revert data carried by a web3 / JSON-RPC exception, if any."""
+    candidates: list[Any] = [getattr(exc, "data", None)]
+    rpc = getattr(exc, "rpc_response", None)
+    if isinstance(rpc, Mapping):
+        err = rpc.get("error")
+        if isinstance(err, Mapping):
+            candidates.append(err.get("data"))
+    for arg in exc.args:
+        if isinstance(arg, Mapping):
+            candidates.append(arg.get("data"))
+    for cand in candidates:
+        data = _hex_payload(cand)
+        if data is not None:
+            return data
+    return None
+
+
+def _hex_payload(cand: Any) -> bytes | None:
+    if isinstance(cand, bytes):
+        return cand
+    if isinstance(cand, str) and cand.startswith("0x"):
+        try:
+            return bytes.fromhex(cand[2:])
+        except ValueError:
+            return None
+    if isinstance(cand, Mapping):
+        # Ganache: {"hash": ..., "result": "0x<revert data>", "reason": ...}; others: {"data": ...}
+        for key in ("result", "data", "output"):
+            found = _hex_payload(cand.get(key))
+            if found is not None:
+                return found
+    return None
+
+
+def decode_exception(exc: BaseException, tx_hash: str | None = None) -> ContractRevert | None:
+    """A :class:`ContractRevert` for a web3 exception that carries revert data, else None."""
+    data = revert_data_from(exc)
+    if data is None:
+        return None
+    return default_decoder().decode(data, tx_hash)

@@ -1,0 +1,22 @@
+"""brownie run deploy: deploy the tierchain set on the connected network through the library."""
+
+from __future__ import annotations
+
+from brownie import network, web3
+
+from tierchain.chain import LOCAL_CHAIN_IDS, dev_accounts
+from tierchain.deploy import deploy_all
+from tierchain.sender import Sender
+
+
+def main() -> None:
+    chain_id = web3.eth.chain_id
+    print(f"network {network.show_active()} (chain {chain_id})")
+    if chain_id not in LOCAL_CHAIN_IDS:
+        raise SystemExit("this script deploys with development keys: local chains only")
+    accounts = dev_accounts()
+    admin = Sender(web3, accounts[0])
+    print(f"deployer {admin.address}")
+    deployment = deploy_all(web3, admin, accounts[1].address)
+    for name in ("membership", "registry", "token", "currency"):
+        print(f"  {name:<10} {deployment.address_of(name)}")

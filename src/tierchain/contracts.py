@@ -1,0 +1,417 @@
+"""Typed clients over the deployed contracts.
+
+Every write takes the acting party's :class:`~tierchain.sender.Sender` (``by``) and goes
+through it; every revert, in a write or a view, comes back as a decoded
+:class:`~tierchain.errors.ContractRevert` subclass (``PayableError``, ``MembershipError``, ...).
+Values are integer cents (the token's ``valueDecimals`` is 2).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Final, Literal
+
+from eth_typing import ChecksumAddress
+from eth_utils.address import to_checksum_address
+from web3 import Web3
+from web3.contract import Contract
+
+from tierchain.deploy import Deployment, call_data
+from tierchain.errors import ContractRevert, TransactionError, decode_exception
+from tierchain.sender import Receipt, Sender, TxRequest
+from tierchain.toolchain import load_artifact
+
+ZERO_ADDRESS: Final = to_checksum_address("0x" + "00" * 20)
+VALUE_DECIMALS: Final = 2
+
+
+class Role(enum.IntFlag):
+    """Membership roles (bit flags, as in Membership.sol)."""
+
+    OPERATOR = 1
+    CORE_ENTERPRISE = 2
+    SUPPLIER = 4
+    FINANCIER = 8
+    GUARANTOR = 16
+    AUDITOR = 32
+    REGULATOR = 64
+
+
+PayableStatus = Literal["none", "issued", "accepted"]
+MemberStatus = Literal["none", "active", "suspended"]
+_PAYABLE_STATUS: Final[tuple[PayableStatus, ...]] = ("none", "issued", "accepted")
+_MEMBER_STATUS: Final[tuple[MemberStatus, ...]] = ("none", "active", "suspended")
+
+
+# ---------------------------------------------------------------------------- token ids
+
+
+def make_token_id(maturity_at: int, payable_id: int, index: int) -> int:
+    """``maturityAt << 96 | payableId << 32 | index``."""
+    return maturity_at << 96 | payable_id << 32 | index
+
+
+@dataclass(frozen=True)
+class TokenIdParts:
+    maturity_at: int
+    payable_id: int
+    index: int
+
+
+def split_token_id(token_id: int) -> TokenIdParts:
+    return TokenIdParts(token_id >> 96, (token_id >> 32) & (2**64 - 1), token_id & (2**32 - 1))
+
+
+def short_id(token_id: int) -> str:
+    """A readable piece id: ``P3#2`` (payable 3, piece 2)."""
+    parts = split_token_id(token_id)
+    return f"P{parts.payable_id}#{parts.index}"
+
+
+# ---------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class MemberInfo:
+    account: ChecksumAddress
+    roles: Role
+    status: MemberStatus
+    frozen: bool
+    admitted_at: int
+    identity_hash: bytes
+
+
+@dataclass(frozen=True)
+class PackageInfo:
+    root: bytes
+    debtor: ChecksumAddress
+    registered_at: int
+    status: Literal["none", "active", "voided"]
+    invoice_count: int
+    seller: ChecksumAddress
+    total_cents: int
+    issued_cents: int
+    document_hash: bytes
+
+
+@dataclass(frozen=True)
+class PayableInfo:
+    payable_id: int
+    debtor: ChecksumAddress
+    maturity_at: int
+    status: PayableStatus
+    piece_count: int
+    currency: ChecksumAddress
+    face_value: int
+    currency_decimals: int
+    first_creditor: ChecksumAddress
+    issued_at: int
+    invoice_root: bytes
+    document_hash: bytes
+
+
+@dataclass(frozen=True)
+class PieceInfo:
+    token_id: int
+    payable_id: int
+    index: int
+    parent_token_id: int
+    owner: ChecksumAddress
+    value: int
+    locked: bool
+    frozen: bool
+
+    @property
+    def live(self) -> bool:
+        return self.owner != ZERO_ADDRESS
+
+
+# ---------------------------------------------------------------------------- base client
+
+
+class _Client:
+    artifact: ClassVar[str]
+
+    def __init__(self, w3: Web3, address: ChecksumAddress | str) -> None:
+        self.w3 = w3
+        self.address: ChecksumAddress = to_checksum_address(address)
+        self.contract: Contract = w3.eth.contract(
+            address=self.address, abi=list(load_artifact(self.artifact).abi)
+        )
+
+    def request(self, signature: str, *args: Any, label: str = "") -> TxRequest:
+        """A transaction request for ``signature`` (e.g. ``"merge(uint256,uint256)"``)."""
+        return TxRequest(
+            self.address, call_data(self.artifact, signature, *args), label=label or signature
+        )
+
+    def _send(self, by: Sender, signature: str, *args: Any, label: str = "") -> Receipt:
+        return by.send(self.request(signature, *args, label=label))
+
+    def _view(self, signature: str, *args: Any) -> Any:
+        fn = self.contract.get_function_by_signature(signature)
+        try:
+            return fn(*args).call()
+        except Exception as exc:
+            revert = decode_exception(exc)
+            if revert is not None:
+                raise revert from None
+            raise TransactionError(f"{self.artifact}.{signature} failed: {exc}") from None
+
+
+# ---------------------------------------------------------------------------- membership
+
+
+class MembershipClient(_Client):
+    artifact = "Membership"
+
+    def admit(
+        self, by: Sender, account: str, roles: Role | int, identity_hash: bytes
+    ) -> Receipt:
+        return self._send(
+            by, "admit(address,uint8,bytes32)", to_checksum_address(account), int(roles),
+            identity_hash, label=f"admit {account}",
+        )  # fmt: skip
+
+    def admit_many(
+        self, by: Sender, members: Sequence[tuple[str, Role | int, bytes]]
+    ) -> list[Receipt]:
+        """Admit several members in one pipelined batch."""
+        return by.send_many(
+            [
+                self.request("admit(address,uint8,bytes32)", to_checksum_address(a), int(r), h,
+                             label=f"admit {a}")
+                for a, r, h in members
+            ]
+        )  # fmt: skip
+
+    def member_of(self, account: str) -> MemberInfo:
+        roles, status, frozen, admitted_at, identity = self._view(
+            "memberOf(address)", to_checksum_address(account)
+        )
+        return MemberInfo(
+            to_checksum_address(account), Role(roles), _MEMBER_STATUS[status], bool(frozen),
+            int(admitted_at), bytes(identity),
+        )  # fmt: skip
+
+    def can_receive(self, account: str) -> bool:
+        return bool(self._view("canReceive(address)", to_checksum_address(account)))
+
+    def admin(self) -> ChecksumAddress:
+        return to_checksum_address(self._view("admin()"))
+
+
+# ---------------------------------------------------------------------------- registry
+
+
+class RegistryClient(_Client):
+    artifact = "InvoiceRegistry"
+
+    def register_package(
+        self,
+        by: Sender,
+        root: bytes,
+        invoice_count: int,
+        total_cents: int,
+        seller: str,
+        document_hash: bytes,
+    ) -> Receipt:
+        return self._send(
+            by, "registerPackage(bytes32,uint32,uint64,address,bytes32)", root, invoice_count,
+            total_cents, to_checksum_address(seller), document_hash,
+            label=f"register package 0x{root.hex()[:12]}",
+        )  # fmt: skip
+
+    def package_of(self, root: bytes) -> PackageInfo:
+        d, at, status, count, seller, total, issued, doc = self._view("packageOf(bytes32)", root)
+        return PackageInfo(
+            root, to_checksum_address(d), int(at), ("none", "active", "voided")[status],
+            int(count), to_checksum_address(seller), int(total), int(issued), bytes(doc),
+        )  # fmt: skip
+
+    def verify_invoice(
+        self, root: bytes, invoice_key: bytes, details_hash: bytes, proof: Sequence[bytes]
+    ) -> bool:
+        return bool(
+            self._view(
+                "verifyInvoice(bytes32,bytes32,bytes32,bytes32[])",
+                root,
+                invoice_key,
+                details_hash,
+                list(proof),
+            )
+        )
+
+
+# ---------------------------------------------------------------------------- payable token
+
+
+class PayableClient(_Client):
+    artifact = "PayableToken"
+
+    def issue(
+        self,
+        by: Sender,
+        creditor: str,
+        face_value: int,
+        currency: str,
+        maturity_at: int,
+        invoice_root: bytes,
+        document_hash: bytes,
+    ) -> tuple[int, int]:
+        """Issue a payable (the debtor ``by`` confirms it owes it); returns (payable id, token
+        id of the issued piece) from the PayableIssued event."""
+        receipt = self._send(
+            by, "issue(address,uint64,address,uint40,bytes32,bytes32)",
+            to_checksum_address(creditor), face_value, to_checksum_address(currency),
+            maturity_at, invoice_root, document_hash, label="issue payable",
+        )  # fmt: skip
+        event = receipt.event("PayableIssued")
+        return int(event.args["payableId"]), int(event.args["tokenId"])
+
+    def accept(self, by: Sender, payable_id: int) -> Receipt:
+        return self._send(by, "accept(uint256)", payable_id, label=f"accept payable {payable_id}")
+
+    def split(self, by: Sender, token_id: int, to: str, value: int) -> int:
+        """Split ``value`` cents off ``token_id`` into a new piece for ``to``; returns its id."""
+        receipt = self._send(
+            by, "transferFrom(uint256,address,uint256)", token_id, to_checksum_address(to),
+            value, label=f"split {short_id(token_id)}",
+        )  # fmt: skip
+        return _minted(receipt)
+
+    def move_value(self, by: Sender, from_token_id: int, to_token_id: int, value: int) -> Receipt:
+        """Move ``value`` cents into an existing piece of the same payable."""
+        return self._send(
+            by, "transferFrom(uint256,uint256,uint256)", from_token_id, to_token_id, value,
+            label=f"move value {short_id(from_token_id)} -> {short_id(to_token_id)}",
+        )  # fmt: skip
+
+    def transfer_whole(
+        self, by: Sender, token_id: int, to: str, from_: str | None = None
+    ) -> Receipt:
+        """ERC-721 transfer of a whole piece (``from_`` defaults to the sender)."""
+        return self._send(
+            by, "transferFrom(address,address,uint256)",
+            to_checksum_address(from_ or by.address), to_checksum_address(to), token_id,
+            label=f"transfer {short_id(token_id)}",
+        )  # fmt: skip
+
+    def merge(self, by: Sender, from_token_id: int, to_token_id: int) -> Receipt:
+        return self._send(
+            by, "merge(uint256,uint256)", from_token_id, to_token_id,
+            label=f"merge {short_id(from_token_id)} into {short_id(to_token_id)}",
+        )  # fmt: skip
+
+    # -- views --------------------------------------------------------------------------------
+
+    def payable_of(self, payable_id: int) -> PayableInfo:
+        r = self._view("payableOf(uint256)", payable_id)
+        return PayableInfo(
+            payable_id=payable_id, debtor=to_checksum_address(r[0]), maturity_at=int(r[1]),
+            status=_PAYABLE_STATUS[r[2]], piece_count=int(r[3]),
+            currency=to_checksum_address(r[4]), face_value=int(r[5]),
+            currency_decimals=int(r[6]), first_creditor=to_checksum_address(r[7]),
+            issued_at=int(r[8]), invoice_root=bytes(r[9]), document_hash=bytes(r[10]),
+        )  # fmt: skip
+
+    def piece_of(self, token_id: int) -> PieceInfo:
+        payable_id, index, parent, owner, value, locked, frozen = self._view(
+            "pieceOf(uint256)", token_id
+        )
+        return PieceInfo(
+            token_id, int(payable_id), int(index), int(parent), to_checksum_address(owner),
+            int(value), bool(locked), bool(frozen),
+        )  # fmt: skip
+
+    def pieces_of_payable(self, payable_id: int) -> list[PieceInfo]:
+        """Every piece ever minted for a payable (burned ones have owner zero)."""
+        info = self.payable_of(payable_id)
+        return [
+            self.piece_of(make_token_id(info.maturity_at, payable_id, i))
+            for i in range(1, info.piece_count + 1)
+        ]
+
+    def owner_of(self, token_id: int) -> ChecksumAddress:
+        return to_checksum_address(self._view("ownerOf(uint256)", token_id))
+
+    def balance_of(self, token_id: int) -> int:
+        """Value of a piece in cents."""
+        return int(self._view("balanceOf(uint256)", token_id))
+
+    def piece_count_of(self, owner: str) -> int:
+        return int(self._view("balanceOf(address)", to_checksum_address(owner)))
+
+    def min_piece_value(self) -> int:
+        return int(self._view("minPieceValue()"))
+
+    def payable_count(self) -> int:
+        return int(self._view("payableCount()"))
+
+
+def _minted(receipt: Receipt) -> int:
+    for event in receipt.events_named("Transfer"):
+        if event.args.get("from") == ZERO_ADDRESS and "tokenId" in event.args:
+            return int(event.args["tokenId"])
+    raise TransactionError(f"{receipt.label}: no piece was minted", receipt.tx_hash)
+
+
+# ---------------------------------------------------------------------------- demo currency
+
+
+class StableClient(_Client):
+    artifact = "DemoStableToken"
+
+    def mint(self, by: Sender, to: str, amount: int) -> Receipt:
+        return self._send(
+            by, "mint(address,uint256)", to_checksum_address(to), amount, label=f"mint to {to}"
+        )
+
+    def transfer(self, by: Sender, to: str, amount: int) -> Receipt:
+        return self._send(by, "transfer(address,uint256)", to_checksum_address(to), amount)
+
+    def balance_of(self, account: str) -> int:
+        return int(self._view("balanceOf(address)", to_checksum_address(account)))
+
+    def decimals(self) -> int:
+        return int(self._view("decimals()"))
+
+    def symbol(self) -> str:
+        return str(self._view("symbol()"))
+
+
+# ---------------------------------------------------------------------------- the set
+
+
+@dataclass(frozen=True)
+class Contracts:
+    """Clients for one deployment."""
+
+    deployment: Deployment
+    membership: MembershipClient
+    registry: RegistryClient
+    token: PayableClient
+    currency: StableClient
+
+    @classmethod
+    def at(cls, w3: Web3, deployment: Deployment) -> Contracts:
+        return cls(
+            deployment,
+            MembershipClient(w3, deployment.membership),
+            RegistryClient(w3, deployment.registry),
+            PayableClient(w3, deployment.token),
+            StableClient(w3, deployment.currency),
+        )
+
+
+__all__ = [
+    "ContractRevert",
+    "Contracts",
+    "MembershipClient",
+    "PayableClient",
+    "RegistryClient",
+    "Role",
+    "StableClient",
+]

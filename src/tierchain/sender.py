@@ -1,0 +1,469 @@
+"""THE one place where tierchain signs and sends transactions.
+
+A :class:`Sender` acts for one local account (an eth-account ``LocalAccount``):
+
+* nonces are fetched once and counted locally; all senders of one key in this process share one
+  lock and one counter, so there is one writer per key;
+* fees are EIP-1559 when the chain reports a base fee, legacy otherwise;
+* gas comes from ``eth_estimateGas``: a revert there is decoded into a :class:`ContractRevert`
+  before anything is signed;
+* the three steps are separate so a journal can record a transaction before it leaves:
+  :meth:`Sender.sign` → :class:`SignedTx` (raw bytes + hash), :meth:`Sender.broadcast`,
+  :meth:`Sender.wait`; ``on_signed`` is called between signing and broadcasting;
+* :meth:`Sender.wait` polls for the receipt with a timeout, checks ``status == 1`` (web3's wait
+  does not) and, on status 0, replays the call at the parent block to decode the revert;
+* :meth:`Sender.send_many` signs and broadcasts a batch before waiting on any receipt.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, cast
+
+from eth_abi.abi import decode as abi_decode
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress, HexStr
+from eth_utils.address import to_checksum_address
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.exceptions import ContractLogicError, TransactionNotFound
+from web3.types import BlockIdentifier, TxParams
+
+from tierchain.errors import (
+    ContractRevert,
+    NonceError,
+    TierchainError,
+    TransactionError,
+    TransactionFailedError,
+    TransactionTimeoutError,
+    abi_type,
+    decode_exception,
+)
+
+GWEI: Final = 10**9
+DEFAULT_PRIORITY_FEE: Final = 1 * GWEI
+
+
+# ---------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class TxRequest:
+    """What to send: ``to`` None creates a contract from ``data`` (creation code + args)."""
+
+    to: ChecksumAddress | None
+    data: bytes = b""
+    value: int = 0
+    gas: int | None = None  # None: estimate
+    label: str = ""  # a human name for logs and journals ("issue payable 3")
+
+
+@dataclass(frozen=True)
+class SignedTx:
+    """A signed transaction, ready to broadcast (and to journal first)."""
+
+    tx_hash: HexStr
+    raw: bytes
+    sender: ChecksumAddress
+    nonce: int
+    gas: int
+    chain_id: int
+    request: TxRequest
+
+
+@dataclass(frozen=True)
+class Event:
+    """A decoded log."""
+
+    name: str
+    address: ChecksumAddress
+    args: dict[str, Any]
+    log_index: int
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A mined transaction with status 1 (failures raise instead)."""
+
+    tx_hash: HexStr
+    block_number: int
+    gas_used: int
+    status: int
+    contract_address: ChecksumAddress | None
+    effective_gas_price: int
+    events: tuple[Event, ...] = ()
+    label: str = ""
+    logs: tuple[Mapping[str, Any], ...] = field(default=(), repr=False)
+
+    def events_named(self, name: str) -> list[Event]:
+        return [e for e in self.events if e.name == name]
+
+    def event(self, name: str) -> Event:
+        """The first event called ``name``; :class:`TransactionError` if there is none."""
+        found = self.events_named(name)
+        if not found:
+            raise TransactionError(f"{self.label or 'transaction'}: no {name} event", self.tx_hash)
+        return found[0]
+
+
+# ---------------------------------------------------------------------------- event decoding
+
+
+class EventDecoder:
+    """Decodes logs by (topic0, number of topics), so ERC-20 and ERC-721 ``Transfer`` (same
+    topic0, 3 vs 4 topics) never mix."""
+
+    def __init__(self, abis: Iterable[Iterable[Mapping[str, Any]]] = ()) -> None:
+        self.table: dict[tuple[bytes, int], Mapping[str, Any]] = {}
+        for abi in abis:
+            for entry in abi:
+                if entry.get("type") != "event" or entry.get("anonymous"):
+                    continue
+                types = ",".join(abi_type(i) for i in entry.get("inputs", ()))
+                topic0 = Web3.keccak(text=f"{entry['name']}({types})")
+                n_topics = 1 + sum(1 for i in entry.get("inputs", ()) if i.get("indexed"))
+                self.table.setdefault((bytes(topic0), n_topics), entry)
+
+    def decode(self, log: Mapping[str, Any]) -> Event | None:
+        topics = [bytes(t) for t in log.get("topics", ())]
+        if not topics:
+            return None
+        entry = self.table.get((topics[0], len(topics)))
+        if entry is None:
+            return None
+        inputs = list(entry.get("inputs", ()))
+        plain = [i for i in inputs if not i.get("indexed")]
+        try:
+            values = abi_decode([abi_type(i) for i in plain], bytes(log.get("data", b"")))
+        except Exception:
+            return None
+        plain_values = dict(zip((str(i["name"]) for i in plain), values, strict=True))
+        args: dict[str, Any] = {}
+        topic_iter = iter(topics[1:])
+        for i in inputs:
+            name = str(i["name"])
+            if i.get("indexed"):
+                raw = next(topic_iter)
+                typ = abi_type(i)
+                if typ in ("string", "bytes") or typ.endswith("]") or typ.startswith("("):
+                    args[name] = raw  # dynamic indexed values are stored hashed
+                else:
+                    args[name] = abi_decode([typ], raw)[0]
+            else:
+                args[name] = plain_values[name]
+            if abi_type(i) == "address" and isinstance(args[name], str):
+                args[name] = to_checksum_address(args[name])
+        return Event(
+            name=str(entry["name"]),
+            address=to_checksum_address(str(log["address"])),
+            args=args,
+            log_index=int(log.get("logIndex", 0)),
+        )
+
+
+_events: EventDecoder | None = None
+
+
+def default_event_decoder() -> EventDecoder:
+    """The event decoder over every exported artifact (built once)."""
+    global _events
+    if _events is None:
+        from tierchain.toolchain import available_artifacts
+
+        _events = EventDecoder(a.abi for a in available_artifacts())
+    return _events
+
+
+# ---------------------------------------------------------------------------- key slots
+
+
+class _KeySlot:
+    """Per (chain, key) state shared by every Sender of that key in this process."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.next_nonce: int | None = None
+
+
+_SLOTS: dict[tuple[int, str], _KeySlot] = {}
+_SLOTS_LOCK = threading.Lock()
+
+
+def _slot(chain_id: int, address: str) -> _KeySlot:
+    with _SLOTS_LOCK:
+        return _SLOTS.setdefault((chain_id, address.lower()), _KeySlot())
+
+
+# ---------------------------------------------------------------------------- the sender
+
+
+class Sender:
+    """Signs and sends for one local account. See the module docstring for the guarantees."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        account: LocalAccount,
+        *,
+        timeout: float = 120.0,
+        poll_interval: float = 0.02,
+        confirmations: int = 1,
+        gas_multiplier: float = 1.25,
+        priority_fee: int | None = None,
+        on_signed: Callable[[SignedTx], None] | None = None,
+    ) -> None:
+        self.w3 = w3
+        self.account = account
+        self.address: ChecksumAddress = to_checksum_address(account.address)
+        self.timeout = timeout
+        self.poll_interval = poll_interval
+        self.confirmations = max(1, confirmations)
+        self.gas_multiplier = gas_multiplier
+        self.priority_fee = priority_fee
+        self.on_signed = on_signed
+        self.chain_id: int = w3.eth.chain_id
+        self._gas_cap = int(w3.eth.get_block("latest")["gasLimit"])
+        self._slot = _slot(self.chain_id, self.address)
+        self.resync_nonce()
+
+    def __repr__(self) -> str:
+        return f"Sender({self.address}, chain {self.chain_id})"
+
+    # -- nonces ------------------------------------------------------------------------------
+
+    def resync_nonce(self) -> int:
+        """Take the next nonce from the chain (pending count) and return it."""
+        with self._slot.lock:
+            nonce = self.w3.eth.get_transaction_count(self.address, "pending")
+            self._slot.next_nonce = nonce
+            return nonce
+
+    @property
+    def next_nonce(self) -> int:
+        n = self._slot.next_nonce
+        return self.resync_nonce() if n is None else n
+
+    # -- simulation, gas and fees -------------------------------------------------------------
+
+    def _call_params(self, req: TxRequest) -> TxParams:
+        params: dict[str, Any] = {"from": self.address, "data": HexBytes(req.data)}
+        if req.to is not None:
+            params["to"] = req.to
+        if req.value:
+            params["value"] = req.value
+        return cast(TxParams, params)
+
+    def estimate_gas(self, req: TxRequest) -> int:
+        """``eth_estimateGas``; a revert becomes a decoded :class:`ContractRevert`."""
+        try:
+            estimate = self.w3.eth.estimate_gas(self._call_params(req))
+        except Exception as exc:
+            raise self._as_error(exc, req, "gas estimation") from None
+        limit = int(estimate * self.gas_multiplier)
+        return min(limit, self._gas_cap)
+
+    def call(self, req: TxRequest, block: BlockIdentifier = "latest") -> bytes:
+        """``eth_call`` of ``req`` as this account; a revert becomes a :class:`ContractRevert`."""
+        try:
+            return bytes(self.w3.eth.call(self._call_params(req), block_identifier=block))
+        except Exception as exc:
+            raise self._as_error(exc, req, "call") from None
+
+    def fees(self) -> dict[str, int]:
+        """Fee fields for the next transactions: EIP-1559 when the chain has a base fee."""
+        block = self.w3.eth.get_block("latest")
+        base = block.get("baseFeePerGas")
+        if base is None:
+            return {"gasPrice": int(self.w3.eth.gas_price)}
+        tip = self.priority_fee if self.priority_fee is not None else DEFAULT_PRIORITY_FEE
+        return {"maxFeePerGas": 2 * int(base) + tip, "maxPriorityFeePerGas": tip}
+
+    # -- sign, broadcast, wait ------------------------------------------------------------------
+
+    def sign(self, req: TxRequest, *, fees: Mapping[str, int] | None = None) -> SignedTx:
+        """Simulate (estimate gas), take the next nonce and sign. Nothing is sent."""
+        with self._slot.lock:
+            gas = req.gas if req.gas is not None else self.estimate_gas(req)
+            tx: dict[str, Any] = {
+                "chainId": self.chain_id,
+                "nonce": self.next_nonce,
+                "gas": gas,
+                "value": req.value,
+                "data": HexBytes(req.data),
+                **(fees if fees is not None else self.fees()),
+            }
+            if req.to is not None:
+                tx["to"] = req.to
+            signed = self.account.sign_transaction(tx)
+            self._slot.next_nonce = tx["nonce"] + 1
+        result = SignedTx(
+            tx_hash=HexStr("0x" + bytes(signed.hash).hex()),
+            raw=bytes(signed.raw_transaction),
+            sender=self.address,
+            nonce=tx["nonce"],
+            gas=gas,
+            chain_id=self.chain_id,
+            request=req,
+        )
+        if self.on_signed is not None:
+            self.on_signed(result)
+        return result
+
+    def broadcast(self, signed: SignedTx) -> HexStr:
+        """Send the raw bytes. If the node refuses them and does not know the hash, the local
+        nonce is rolled back when nothing was signed after it, else resynced (a gap is reported)."""
+        try:
+            self.w3.eth.send_raw_transaction(signed.raw)
+            return signed.tx_hash
+        except Exception as exc:
+            if self._known(signed.tx_hash):
+                # Ganache with vmErrorsOnRPCResponse reports a reverting transaction as an error
+                # although it mined it: wait() will find status 0 and decode the reason.
+                return signed.tx_hash
+            refused = exc
+        with self._slot.lock:
+            if self._slot.next_nonce == signed.nonce + 1:
+                self._slot.next_nonce = signed.nonce
+            else:
+                chain_nonce = self.resync_nonce()
+                raise NonceError(
+                    f"the node refused nonce {signed.nonce} ({_brief(refused)}) after later "
+                    f"nonces were signed; the chain's next nonce is {chain_nonce}",
+                    signed.tx_hash,
+                ) from None
+        raise self._as_error(refused, signed.request, "broadcast") from None
+
+    def _known(self, tx_hash: HexStr) -> bool:
+        try:
+            self.w3.eth.get_transaction(tx_hash)
+            return True
+        except TransactionNotFound:
+            return False
+        except Exception:
+            return False
+
+    def wait(
+        self, signed: SignedTx, *, timeout: float | None = None, check: bool = True
+    ) -> Receipt:
+        """Wait for the receipt (and confirmations); on status 0 raise the decoded revert."""
+        limit = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        raw: Mapping[str, Any] | None = None
+        while True:
+            try:
+                raw = cast(Mapping[str, Any], self.w3.eth.get_transaction_receipt(signed.tx_hash))
+            except TransactionNotFound:
+                raw = None
+            if raw is not None and raw.get("blockNumber") is not None:
+                depth = self.w3.eth.block_number - int(raw["blockNumber"]) + 1
+                if depth >= self.confirmations:
+                    break
+            if time.monotonic() >= deadline:
+                raise TransactionTimeoutError(
+                    f"{signed.request.label or 'transaction'} {signed.tx_hash} (nonce "
+                    f"{signed.nonce}) not confirmed within {limit:.0f} s; it may still be mined: "
+                    "wait on its hash again rather than sending it anew",
+                    signed.tx_hash,
+                )
+            time.sleep(self.poll_interval)
+        receipt = self._receipt(raw, signed)
+        if check and receipt.status != 1:
+            raise self._failure(receipt, signed)
+        return receipt
+
+    def _receipt(self, raw: Mapping[str, Any], signed: SignedTx) -> Receipt:
+        decoder = default_event_decoder()
+        logs = tuple(cast(Sequence[Mapping[str, Any]], raw.get("logs", ())))
+        events = tuple(e for e in (decoder.decode(log) for log in logs) if e is not None)
+        created = raw.get("contractAddress")
+        return Receipt(
+            tx_hash=signed.tx_hash,
+            block_number=int(raw["blockNumber"]),
+            gas_used=int(raw["gasUsed"]),
+            status=int(raw["status"]),
+            contract_address=to_checksum_address(str(created)) if created else None,
+            effective_gas_price=int(raw.get("effectiveGasPrice", 0) or 0),
+            events=events,
+            label=signed.request.label,
+            logs=logs,
+        )
+
+    def _failure(self, receipt: Receipt, signed: SignedTx) -> TierchainError:
+        """Replay a status-0 transaction at its parent block to learn why it failed."""
+        req = signed.request
+        params = dict(self._call_params(req))
+        params["gas"] = signed.gas
+        try:
+            self.w3.eth.call(cast(TxParams, params), block_identifier=receipt.block_number - 1)
+        except Exception as exc:
+            return self._as_error(exc, req, "transaction", signed.tx_hash)
+        hint = " (out of gas?)" if receipt.gas_used >= signed.gas else ""
+        return TransactionFailedError(
+            f"{req.label or 'transaction'} {signed.tx_hash} failed with status 0 in block "
+            f"{receipt.block_number}, gas used {receipt.gas_used} of {signed.gas}{hint}; "
+            "replaying it did not revert",
+            signed.tx_hash,
+        )
+
+    def _as_error(
+        self, exc: BaseException, req: TxRequest, stage: str, tx_hash: str | None = None
+    ) -> TierchainError:
+        """A decoded :class:`ContractRevert` if ``exc`` is a revert, else a TransactionError."""
+        revert = decode_exception(exc, tx_hash)
+        if revert is None and isinstance(exc, ContractLogicError):
+            revert = ContractRevert("", tx_hash=tx_hash)
+        if revert is not None:
+            return revert
+        what = req.label or ("contract creation" if req.to is None else f"call to {req.to}")
+        return TransactionError(f"{stage} of {what} failed: {_brief(exc)}", tx_hash)
+
+    # -- conveniences ------------------------------------------------------------------------
+
+    def send(self, req: TxRequest) -> Receipt:
+        """Sign, broadcast and wait for one transaction."""
+        with self._slot.lock:
+            signed = self.sign(req)
+            self.broadcast(signed)
+        return self.wait(signed)
+
+    def send_many(self, reqs: Sequence[TxRequest]) -> list[Receipt]:
+        """Sign and broadcast every request, then wait on all receipts (in order).
+
+        Gas of each request is estimated against the state before the batch: give ``gas``
+        explicitly for a request that depends on an earlier one. The first failure is raised
+        after every receipt is in.
+        """
+        fees = self.fees()
+        sent: list[SignedTx] = []
+        with self._slot.lock:
+            signed_all = [self.sign(r, fees=fees) for r in reqs]
+            for signed in signed_all:
+                try:
+                    self.broadcast(signed)
+                except TierchainError:
+                    # later ones were signed but never sent: their nonces are free again
+                    self._slot.next_nonce = signed.nonce
+                    for s in sent:
+                        self.wait(s, check=False)
+                    raise
+                sent.append(signed)
+        receipts = [self.wait(s, check=False) for s in sent]
+        for receipt, signed in zip(receipts, sent, strict=True):
+            if receipt.status != 1:
+                raise self._failure(receipt, signed)
+        return receipts
+
+    def deploy(self, creation_code: bytes, label: str = "") -> Receipt:
+        """Create a contract; the receipt's ``contract_address`` is the new address."""
+        receipt = self.send(TxRequest(to=None, data=creation_code, label=label))
+        if receipt.contract_address is None:
+            raise TransactionError(f"{label or 'deployment'}: no contract address", receipt.tx_hash)
+        return receipt
+
+
+def _brief(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
