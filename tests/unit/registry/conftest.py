@@ -76,7 +76,7 @@ def financier(accounts: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def membership(
-    Membership: Any,  # noqa: N803 - brownie names contract fixtures after the contract
+    Membership: Any,
     admin: Any,
     core: Any,
     core2: Any,
@@ -99,13 +99,13 @@ def membership(
 
 
 @pytest.fixture
-def unbound_registry(InvoiceRegistry: Any, membership: Any, admin: Any) -> Any:  # noqa: N803 - brownie names contract fixtures after the contract
+def unbound_registry(InvoiceRegistry: Any, membership: Any, admin: Any) -> Any:
     """A registry of its own, no token bound yet (deployed inside the test's snapshot)."""
     return InvoiceRegistry.deploy(membership, {"from": admin})
 
 
 @pytest.fixture(scope="module")
-def registry(InvoiceRegistry: Any, membership: Any, admin: Any, token: Any) -> Any:  # noqa: N803 - brownie names contract fixtures after the contract
+def registry(InvoiceRegistry: Any, membership: Any, admin: Any, token: Any) -> Any:
     """The registry with `token` bound as its only consumer."""
     contract = InvoiceRegistry.deploy(membership, {"from": admin})
     contract.bindToken(token, {"from": admin})
@@ -113,7 +113,7 @@ def registry(InvoiceRegistry: Any, membership: Any, admin: Any, token: Any) -> A
 
 
 @pytest.fixture(scope="module")
-def probe(InvoiceProofProbe: Any, registry: Any, admin: Any) -> Any:  # noqa: N803 - brownie names contract fixtures after the contract
+def probe(InvoiceProofProbe: Any, registry: Any, admin: Any) -> Any:
     return InvoiceProofProbe.deploy(registry, {"from": admin})
 
 

@@ -9,7 +9,7 @@ from conftest import err
 from web3.exceptions import ContractLogicError
 
 
-def test_constructor_rejects_zero_membership(InvoiceRegistry: Any, admin: Any) -> None:  # noqa: N803 - brownie names contract fixtures after the contract
+def test_constructor_rejects_zero_membership(InvoiceRegistry: Any, admin: Any) -> None:
     with brownie.reverts(err("RegistryZeroAddress")):
         InvoiceRegistry.deploy(brownie.ZERO_ADDRESS, {"from": admin})
 
@@ -64,7 +64,7 @@ def test_ether_is_refused(registry: Any, outsider: Any) -> None:
     assert registry.balance() == 0
 
 
-def test_abi_covers_the_interface(InvoiceRegistry: Any, interface: Any) -> None:  # noqa: N803 - brownie names contract fixtures after the contract
+def test_abi_covers_the_interface(InvoiceRegistry: Any, interface: Any) -> None:
     published = {
         (f["name"], tuple(i["type"] for i in f["inputs"]))
         for f in interface.IInvoiceRegistry.abi
