@@ -108,7 +108,7 @@ def test_abi_has_every_published_event(PayableToken, published):
 
 
 def test_no_function_accepts_ether(PayableToken):
-    # Deliberate deviation: the published ERC-3525 functions are payable; ours are not (invariant 10).
+    # Deliberate deviation: the published functions are payable; ours are not (invariant 10).
     assert [e["name"] for e in PayableToken.abi if e.get("stateMutability") == "payable"] == []
     assert not any(e["type"] in ("receive", "fallback") for e in PayableToken.abi)
 
