@@ -107,7 +107,6 @@ class PayableInfo:
     face_value: int
     currency_decimals: int
     first_creditor: ChecksumAddress
-    issued_at: int
     invoice_root: bytes
     document_hash: bytes
 
@@ -313,8 +312,8 @@ class PayableClient(_Client):
             payable_id=payable_id, debtor=to_checksum_address(r[0]), maturity_at=int(r[1]),
             status=_PAYABLE_STATUS[r[2]], piece_count=int(r[3]),
             currency=to_checksum_address(r[4]), face_value=int(r[5]),
-            currency_decimals=int(r[6]), first_creditor=to_checksum_address(r[7]),
-            issued_at=int(r[8]), invoice_root=bytes(r[9]), document_hash=bytes(r[10]),
+            currency_decimals=int(r[6]), invoice_root=bytes(r[7]), document_hash=bytes(r[8]),
+            first_creditor=to_checksum_address(r[9]),
         )  # fmt: skip
 
     def piece_of(self, token_id: int) -> PieceInfo:
