@@ -2,7 +2,8 @@
 transaction, and the same invoices stored one by one as a naive registry would.
 
 Run from the worktree root: `python -m bench.bench_registry` (SOLCX_BINARY_PATH and PATH set as
-for brownie). Gas on Ganache 7.9.2, hardfork shanghai (shared/BENCH.md).
+for brownie). Gas on Ganache 7.9.2, hardfork shanghai (shared/BENCH.md). BENCH_NETWORK picks
+another brownie network (e.g. a Ganache on a private port when tierchain-ganache's is shared).
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ def leaves_of(invoices: list[tuple[bytes, bytes]]) -> list[bytes]:
 
 
 def main() -> None:
-    with brownie_chain() as proj:
+    network = os.environ.get("BENCH_NETWORK", "tierchain-ganache")
+    with brownie_chain(network) as proj:
         from brownie import accounts
 
-        report = Report("registry", chain_label())
+        report = Report("registry", chain_label(network))
         admin, core, supplier, token = accounts[0], accounts[1], accounts[2], accounts[3]
         membership = proj.Membership.deploy(admin, {"from": admin})
         membership.admit(core, ROLE_CORE_ENTERPRISE, b"\x01" * 32, {"from": admin})
