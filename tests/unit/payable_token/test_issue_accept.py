@@ -109,7 +109,8 @@ def test_issue_with_zero_commitment_reverts(token, currency, core, suppliers, re
 def test_issue_with_past_maturity_reverts(token, currency, core, suppliers, register_package, chain):
     root = register_package()
     with reverts_named("PayableMaturityInPast"):
-        token.issue(suppliers[0], FACE, currency, chain.time() - 1, root, h("d"), {"from": core})
+        # The last block's time: the next block is never earlier (chain.time() can run ahead of Anvil).
+        token.issue(suppliers[0], FACE, currency, chain[-1].timestamp, root, h("d"), {"from": core})
 
 
 def test_issue_beyond_max_tenor_reverts(token, currency, core, suppliers, register_package, chain):
