@@ -15,7 +15,7 @@ from typing import Any
 
 from bench.chain import brownie_chain, chain_label
 from bench.common import Report
-from tests.unit.registry.merkletools import MerkleTree, fast_keccak, leaf_hash, merkle_root
+from tierchain.merkle import MerkleTree, leaf_hash
 
 PACKAGE_SIZES = (100, 10_000, 1_000_000)
 PROOF_PACKAGE_SIZE = 10_000  # 2^13 < 10,000 <= 2^14: most proofs have 14 siblings
@@ -32,7 +32,7 @@ def random_invoices(n: int) -> list[tuple[bytes, bytes]]:
 
 
 def leaves_of(invoices: list[tuple[bytes, bytes]]) -> list[bytes]:
-    return [leaf_hash(key, details, fast_keccak) for key, details in invoices]
+    return [leaf_hash(key, details) for key, details in invoices]
 
 
 def main() -> None:
@@ -60,11 +60,11 @@ def main() -> None:
             invoices = random_invoices(n)
             started = time.perf_counter()
             if n == PROOF_PACKAGE_SIZE:
-                proof_tree = MerkleTree(leaves_of(invoices), fast_keccak)
+                proof_tree = MerkleTree(leaves_of(invoices))
                 proof_invoices = invoices
                 root = proof_tree.root
             else:
-                root = merkle_root(leaves_of(invoices), fast_keccak)
+                root = MerkleTree(leaves_of(invoices)).root
             report.add(f"time.merkle_root:n={n}", round(time.perf_counter() - started, 3), "s")
             tx = register(root, n)
             report.add(f"gas.package_register:n={n}", tx.gas_used, "gas")
@@ -79,9 +79,9 @@ def main() -> None:
         key, details = next(
             (k, d)
             for k, d in proof_invoices
-            if len(proof_tree.proof(leaf_hash(k, d, fast_keccak))) == 14
+            if len(proof_tree.proof(leaf_hash(k, d))) == 14
         )
-        proof = proof_tree.proof(leaf_hash(key, details, fast_keccak))
+        proof = proof_tree.proof(leaf_hash(key, details))
         tx = probe.check(proof_tree.root, key, details, proof, {"from": supplier})
         assert tx.events["InvoiceChecked"]["valid"] is True
         report.add(f"gas.proof_verify:depth={len(proof)}", tx.gas_used, "gas")
@@ -105,13 +105,12 @@ def main() -> None:
         report.add("gas.package_consume:next", tx.gas_used, "gas")
         duplicate = MerkleTree(
             [
-                leaf_hash(key, details, fast_keccak),
+                leaf_hash(key, details),
                 *leaves_of(random_invoices(PROOF_PACKAGE_SIZE - 1)),
             ],
-            fast_keccak,
         )
         register(duplicate.root, PROOF_PACKAGE_SIZE)
-        dup_proof = duplicate.proof(leaf_hash(key, details, fast_keccak))
+        dup_proof = duplicate.proof(leaf_hash(key, details))
         tx = registry.voidDuplicate(
             key,
             proof_tree.root,

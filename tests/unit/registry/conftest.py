@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from merkletools import MerkleTree, leaf_hash
+
+from tierchain.merkle import MerkleTree, leaf_hash
 
 ROLE_OPERATOR = 1
 ROLE_CORE_ENTERPRISE = 2
@@ -150,7 +151,7 @@ class Package:
 
     def by_position(self, index: int) -> Invoice:
         """The invoice whose leaf sits at `index` among the sorted leaves."""
-        leaf = self.tree.leaves[index]
+        leaf = self.tree.leaf_at(index)
         return next(inv for inv in self.invoices if inv.leaf == leaf)
 
 

@@ -4,7 +4,8 @@ from typing import Any
 
 import pytest
 from conftest import Invoice, build_package, hexed, random_invoices
-from merkletools import eth_keccak, hash_pair
+
+from tierchain.merkle import hash_pair, keccak, verify
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 5, 7, 33])
@@ -73,13 +74,13 @@ def test_truncated_proof_is_rejected(registry: Any, registered: Any) -> None:
 def test_inner_node_passed_off_as_leaf_is_rejected(registry: Any, register: Any) -> None:
     package = build_package(random_invoices(8))
     register(package)
-    left, right = sorted(package.tree.levels[0][0:2])
-    inner = package.tree.levels[1][0]
-    upper_proof = package.tree.proof_at(0, from_level=1)
+    left, right = package.tree.leaf_at(0), package.tree.leaf_at(1)  # sorted: siblings at the bottom
+    inner = hash_pair(left, right)
+    upper_proof = package.tree.proof_at(0)[1:]  # the proof of leaf 0 above its own sibling
     # The 64-byte preimage of an inner node posed as (invoiceKey, detailsHash): a leaf hashed once
     # would match the inner node and pass; the registry hashes leaves twice and must refuse.
-    assert eth_keccak(left + right) == inner == hash_pair(left, right)
-    assert package.tree.verify(inner, upper_proof)
+    assert keccak(left + right) == inner
+    assert verify(upper_proof, package.root, inner)
     assert registry.verifyInvoice(package.root, left, right, upper_proof) is False
 
 
@@ -98,7 +99,7 @@ def test_proof_against_another_package_is_rejected(
 def test_valid_proof_for_unregistered_root_is_rejected(registry: Any, make_package: Any) -> None:
     package = make_package(5)
     invoice = package.invoices[0]
-    assert package.tree.verify(invoice.leaf, package.proof(invoice))
+    assert verify(package.proof(invoice), package.root, invoice.leaf)
     assert (
         registry.verifyInvoice(package.root, invoice.key, invoice.details, package.proof(invoice))
         is False
