@@ -17,7 +17,6 @@ ROOT = Path(__file__).resolve().parent.parent
 @contextmanager
 def brownie_chain(network: str = "tierchain-ganache") -> Iterator[Any]:
     """Yield the loaded brownie project on a freshly started local chain; stop it afterwards."""
-    import brownie
     from brownie import network as bnet
     from brownie import project
 
@@ -29,7 +28,6 @@ def brownie_chain(network: str = "tierchain-ganache") -> Iterator[Any]:
     finally:
         bnet.disconnect()
         proj.close()
-        del brownie
 
 
 def chain_label(network: str = "tierchain-ganache") -> str:

@@ -217,14 +217,20 @@ def _terminate(pid: int, timeout: float = 15.0) -> None:
         pass
 
 
-def chain_status(state_dir: Path | str) -> LocalChain | None:
-    """The chain recorded in ``state_dir`` if its process lives and it answers, else None."""
-    record = Path(state_dir) / RECORD
+def _read_record(record: Path) -> LocalChain | None:
+    """The chain a record file describes; None if there is none or it is unreadable."""
     if not record.is_file():
         return None
     try:
-        chain = LocalChain(**json.loads(record.read_text()))
+        return LocalChain(**json.loads(record.read_text()))
     except (ValueError, TypeError):
+        return None
+
+
+def chain_status(state_dir: Path | str) -> LocalChain | None:
+    """The chain recorded in ``state_dir`` if its process lives and it answers, else None."""
+    chain = _read_record(Path(state_dir) / RECORD)
+    if chain is None:
         return None
     if not _alive(chain.pid) or rpc_chain_id(chain.url, timeout=1.0) is None:
         return None
@@ -234,12 +240,9 @@ def chain_status(state_dir: Path | str) -> LocalChain | None:
 def stop_chain(state_dir: Path | str) -> LocalChain | None:
     """Stop the chain recorded in ``state_dir`` (only that pid); None if none was running."""
     record = Path(state_dir) / RECORD
-    if not record.is_file():
-        return None
-    try:
-        chain = LocalChain(**json.loads(record.read_text()))
-    except (ValueError, TypeError):
-        record.unlink()
+    chain = _read_record(record)
+    if chain is None:
+        record.unlink(missing_ok=True)  # an unreadable record describes nothing to stop
         return None
     was_running = _alive(chain.pid)
     if was_running:

@@ -393,6 +393,11 @@ def parse_invoices_csv(data: bytes, source: str = "<csv>") -> list[Invoice]:
     except csv.Error as exc:
         errors.append(RowError(reader.line_num, f"malformed CSV: {exc}"))
         rows = []
+    return _finish(rows, errors, source)
+
+
+def _finish(rows: list[tuple[int, Invoice]], errors: list[RowError], source: str) -> list[Invoice]:
+    """File-level checks, then every error at once (by row) or the invoices in file order."""
     _check_file_level(rows, errors)
     if not rows and not errors:
         errors.append(RowError(0, "no invoices"))
@@ -442,12 +447,7 @@ def _parse_json_records(items: object, source: str) -> list[Invoice]:
             rows.append((row_no, _parse_record(item, True)))
         except ValueError as exc:
             errors.append(RowError(row_no, str(exc)))
-    _check_file_level(rows, errors)
-    if not rows and not errors:
-        errors.append(RowError(0, "no invoices"))
-    if errors:
-        raise InvoiceFileError(source, sorted(errors, key=lambda e: e.row))
-    return [inv for _, inv in rows]
+    return _finish(rows, errors, source)
 
 
 def parse_invoices_json(data: bytes, source: str = "<json>") -> list[Invoice]:
