@@ -229,6 +229,7 @@ contract PayableToken is IERC165, IPayableToken {
         _spendAllowance(fromTokenId, source, value);
         _checkTradable(fromTokenId);
         _checkMovable(fromTokenId, source);
+        // A locked, frozen or pending target refuses value too (reverts with the reason).
         if (target.flags & _FLAGS_IMMOBILE != 0) _checkMovable(toTokenId, target);
         if (target.owner != source.owner) _checkReceiver(target.owner);
         _moveValue(fromTokenId, source, toTokenId, target, value);
@@ -389,7 +390,7 @@ contract PayableToken is IERC165, IPayableToken {
 
     /// @inheritdoc IPayableToken
     function setMinPieceValue(uint64 value) external nonReentrant {
-        _checkOperator();
+        _checkAdminOr(_ROLE_OPERATOR);
         _checkMinPieceValue(value);
         emit MinPieceValueChanged(_config.minPieceValue, value);
         _config.minPieceValue = value;
@@ -397,7 +398,7 @@ contract PayableToken is IERC165, IPayableToken {
 
     /// @inheritdoc IPayableToken
     function setMaxTenor(uint32 seconds_) external nonReentrant {
-        _checkOperator();
+        _checkAdminOr(_ROLE_OPERATOR);
         _checkMaxTenor(seconds_);
         emit MaxTenorChanged(_config.maxTenor, seconds_);
         _config.maxTenor = seconds_;
@@ -405,7 +406,7 @@ contract PayableToken is IERC165, IPayableToken {
 
     /// @inheritdoc IPayableToken
     function setTradingPaused(bool paused) external nonReentrant {
-        _checkOperator();
+        _checkAdminOr(_ROLE_OPERATOR);
         if (_config.tradingPaused == paused) revert PayableInvalidConfig(paused ? 1 : 0);
         _config.tradingPaused = paused;
         emit TradingPauseChanged(paused, msg.sender);
@@ -689,9 +690,7 @@ contract PayableToken is IERC165, IPayableToken {
     }
 
     function _setFrozen(uint256 tokenId, bool frozen, bytes32 reasonHash) private {
-        if (msg.sender != _membership.admin() && !_membership.hasActiveRole(msg.sender, _ROLE_REGULATOR)) {
-            revert PayableUnauthorized(msg.sender, _ROLE_REGULATOR);
-        }
+        _checkAdminOr(_ROLE_REGULATOR);
         if (reasonHash == bytes32(0)) revert PayableReasonRequired();
         Piece memory piece = _livePiece(tokenId);
         if ((piece.flags & _FLAG_FROZEN != 0) == frozen) revert PayableFlagUnchanged(tokenId, _FLAG_FROZEN, frozen);
@@ -750,9 +749,10 @@ contract PayableToken is IERC165, IPayableToken {
         if (_agents[msg.sender] & kind == 0) revert PayableNotAgent(msg.sender, kind);
     }
 
-    function _checkOperator() private view {
-        if (msg.sender != _membership.admin() && !_membership.hasActiveRole(msg.sender, _ROLE_OPERATOR)) {
-            revert PayableUnauthorized(msg.sender, _ROLE_OPERATOR);
+    /// @dev The membership admin, or an active member holding `role`.
+    function _checkAdminOr(uint8 role) private view {
+        if (msg.sender != _membership.admin() && !_membership.hasActiveRole(msg.sender, role)) {
+            revert PayableUnauthorized(msg.sender, role);
         }
     }
 
