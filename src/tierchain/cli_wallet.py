@@ -110,11 +110,11 @@ def wallet_list(state: CliState) -> None:
             out.print(f"no keystores in {keystore_dir()}: `tierchain wallet create` makes one")
             return
         table = Table(title=f"keystores in {keystore_dir()}")
-        for col in ("address", "created (UTC)", "kdf", "file"):
+        for col in ("address", "created (UTC)", "kdf"):
             table.add_column(col, no_wrap=True)
         for e in entries:
             kdf = f"{e.kdf} n={e.scrypt_n}" if e.scrypt_n else e.kdf
-            table.add_row(e.address, e.created, kdf, e.path.name)
+            table.add_row(e.address, e.created, kdf)
         out.print(table)
 
     state.emit({"keystore_dir": str(keystore_dir()), "accounts": [e.to_json() for e in entries]},
