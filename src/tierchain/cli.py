@@ -38,6 +38,7 @@ from tierchain.cli_common import (
     json_option,
     parse_address,
     pass_state,
+    piece_json,
 )
 from tierchain.cli_invoices import invoices
 from tierchain.cli_members import members, role_names
@@ -99,22 +100,37 @@ cli = main
 @click.option("--port", type=int, default=None, help="RPC port (default: a free one)")
 @click.option("--invoices", "invoice_count", type=click.IntRange(1, 1_000_000), default=4000,
               show_default=True, help="synthetic invoices in the package")  # fmt: skip
-def demo(kind: ChainKind, port: int | None, invoice_count: int) -> None:
+@json_option
+@pass_state
+def demo(state: CliState, kind: ChainKind, port: int | None, invoice_count: int) -> None:
     """Start a fresh local chain, run the demo story on it, stop the chain."""
     from tierchain.workflows import run_demo
 
-    state = state_home() / f"demo-{kind}"
-    if state.exists():
-        shutil.rmtree(state)
-    console = Console()
-    console.print(f"starting {kind} (state in {state}) ...")
-    chain = start_chain(kind, port or free_port(), state)
+    home = state_home() / f"demo-{kind}"
+    if home.exists():
+        shutil.rmtree(home)
+    console = Console(stderr=state.json)  # with --json the story goes to stderr
+    console.print(f"starting {kind} (state in {home}) ...")
+    chain = start_chain(kind, port or free_port(), home)
     try:
         w3 = connect(chain.url)
-        run_demo(w3, dev_accounts(), console, home=state, invoice_count=invoice_count)
+        result = run_demo(w3, dev_accounts(), console, home=home, invoice_count=invoice_count)
     finally:
-        stop_chain(state)
+        stop_chain(home)
         console.print(f"{kind} stopped")
+    if state.json:
+        state.emit(
+            {
+                "payable_id": result.payable_id,
+                "face_value_cents": result.face_value,
+                "package_root": result.package_root,
+                "invoice_count": result.invoice_count,
+                "pieces": [{**piece_json(p), "holder": result.names.get(p.owner)}
+                           for p in result.pieces if p.live],
+                "refused": result.rejected,
+            },
+            "",
+        )  # fmt: skip
 
 
 @main.group()
@@ -190,12 +206,12 @@ def chain_status_cmd(state: CliState, kind: ChainKind, state_dir: Path | None) -
 
 
 @main.command()
-@command_options
 @click.option("--operator", "operator_address", default=None, metavar="ADDRESS",
               help="the platform operator [default on local chains: development key 1]")
 @click.option("--operator-account", type=click.IntRange(0, 19), default=None, metavar="N",
               help="the operator as a development key (local chains only)")
 @click.option("--yes", is_flag=True, help="do not ask before deploying on a non-local chain")
+@command_options
 @pass_state
 def deploy(
     state: CliState, operator_address: str | None, operator_account: int | None, yes: bool
@@ -256,7 +272,7 @@ def status(state: CliState) -> None:
     base_fee = block.get("baseFeePerGas")
     doc: dict[str, Any] = {
         "chain": {
-            "url": state.rpc or "local",
+            "url": state.url,
             "chain_id": state.chain_id,
             "block": int(block["number"]),
             "block_time": format_instant(int(block["timestamp"])),

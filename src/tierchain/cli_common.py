@@ -79,12 +79,18 @@ class LegacyFeeSender(Sender):
     so the transaction is not dropped."""
 
     def fees(self) -> dict[str, int]:
-        price = int(self.w3.eth.gas_price)
-        base = self.w3.eth.get_block("latest").get("baseFeePerGas")
-        if base is not None:
-            tip = self.priority_fee if self.priority_fee is not None else DEFAULT_PRIORITY_FEE
-            price = max(price, 2 * int(base) + tip)
-        return {"gasPrice": price}
+        return legacy_fees(self.w3, self.priority_fee)
+
+
+def legacy_fees(w3: Web3, priority_fee: int | None = None) -> dict[str, int]:
+    """``gasPrice`` = the node's price, raised to 2 × base fee + tip when the chain has a
+    non-zero base fee. A zero-price chain (a PoA network without fees) keeps price 0."""
+    price = int(w3.eth.gas_price)
+    base = w3.eth.get_block("latest").get("baseFeePerGas")
+    if base:
+        tip = priority_fee if priority_fee is not None else DEFAULT_PRIORITY_FEE
+        price = max(price, 2 * int(base) + tip)
+    return {"gasPrice": price}
 
 
 @dataclass
@@ -100,6 +106,7 @@ class CliState:
     password_file: str | None = None
     dev_account: int | None = None
     json: bool = False
+    url: str | None = None  # the node actually used (set on connect)
     _w3: Web3 | None = field(default=None, repr=False)
     _deployment: Deployment | None = field(default=None, repr=False)
     _contracts: Contracts | None = field(default=None, repr=False)
@@ -111,8 +118,8 @@ class CliState:
         """The connection: ``--rpc`` (or ``$TIERCHAIN_RPC``), else the local chain under the
         tierchain home, started in the background if it is not running."""
         if self._w3 is None:
-            url = self.rpc or ensure_local_chain(self.stderr())
-            self._w3 = connect(url)
+            self.url = self.rpc or ensure_local_chain(self.stderr())
+            self._w3 = connect(self.url)
         return self._w3
 
     @property

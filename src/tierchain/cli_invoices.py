@@ -82,9 +82,13 @@ def package(state: CliState, invoice_file: Path, out_file: Path) -> None:
         bar.update(task, advance=1, description=f"hashing {len(records):,} invoices")
         pkg = inv.build_package(records)
         bar.update(task, advance=1, description="checking known packages")
-        stored = package_store().register(pkg)  # refuses invoices of known packages (T1)
+        store = package_store()
+        collisions = inv.find_collisions(pkg, store.packages())
+        if collisions:  # invoices already in a package this home knows (T1)
+            raise inv.PackageCollisionError(collisions)
         bar.update(task, advance=1, description=f"writing {out_file.name}")
         inv.save_package(pkg, out_file)
+        stored = store.register(pkg)
         bar.update(task, advance=1)
     doc = {**_summary(pkg), "file": str(out_file), "stored": str(stored)}
     state.emit(
@@ -96,13 +100,13 @@ def package(state: CliState, invoice_file: Path, out_file: Path) -> None:
 
 
 @invoices.command("register")
-@command_options
 @click.argument("package_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--seller", required=True, metavar="ADDRESS",
               help="the supplier the invoices are owed to (an active supplier member)")
 @click.option("--document", "document_file", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="the off-chain package document to hash [default: the package file]")
 @click.option("--document-hash", "document_hex", default=None, metavar="0x..32 BYTES")
+@command_options
 @pass_state
 def register(
     state: CliState, package_file: Path, seller: str, document_file: Path | None,
@@ -147,10 +151,10 @@ def register(
 
 
 @invoices.command("prove")
-@command_options
 @click.argument("package_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--code", "invoice_code", required=True, help="the invoice code")
 @click.option("--number", "invoice_number", required=True, help="the invoice number")
+@command_options
 @pass_state
 def prove(state: CliState, package_file: Path, invoice_code: str, invoice_number: str) -> None:
     """Prove one invoice of PACKAGE_FILE and have the registry verify the proof on chain."""

@@ -54,7 +54,6 @@ def members() -> None:
 
 
 @members.command("admit")
-@command_options
 @click.argument("account")
 @click.option("--role", "roles", multiple=True, required=True,
               type=click.Choice(list(ROLE_NAMES)), help="a role (repeat for several)")
@@ -62,6 +61,7 @@ def members() -> None:
               help="legal identity (e.g. credit code): hashed with a fresh salt, shown once")
 @click.option("--identity-hash", "identity_hex", default=None, metavar="0x..32 BYTES",
               help="a salted identity hash computed elsewhere")  # fmt: skip
+@command_options
 @pass_state
 def admit(
     state: CliState, account: str, roles: tuple[str, ...], identity: str | None,
@@ -109,10 +109,10 @@ def _member(state: CliState, account: str) -> Any:
 
 
 @members.command("suspend")
-@command_options
 @click.argument("account")
 @click.option("--reason", default=None, help="the documented reason (its hash goes on chain)")
 @click.option("--reason-hash", "reason_hex", default=None, metavar="0x..32 BYTES")
+@command_options
 @pass_state
 def suspend(state: CliState, account: str, reason: str | None, reason_hex: str | None) -> None:
     """Suspend ACCOUNT: it can no longer receive pieces (admin or operator signs)."""
@@ -132,8 +132,8 @@ def suspend(state: CliState, account: str, reason: str | None, reason_hex: str |
 
 
 @members.command("reinstate")
-@command_options
 @click.argument("account")
+@command_options
 @pass_state
 def reinstate(state: CliState, account: str) -> None:
     """Reinstate a suspended ACCOUNT (admin or operator signs)."""
@@ -149,8 +149,8 @@ def reinstate(state: CliState, account: str) -> None:
 
 
 @members.command("show")
-@command_options
 @click.argument("account")
+@command_options
 @pass_state
 def show(state: CliState, account: str) -> None:
     """Show ACCOUNT's member record."""

@@ -133,7 +133,6 @@ def payables() -> None:
 
 
 @payables.command("issue")
-@command_options
 @click.option("--to", "creditor", required=True, metavar="ADDRESS",
               help="the first creditor: the package's seller")
 @click.option("--amount", required=True, help="face value in currency units, e.g. 100000.00")
@@ -148,6 +147,7 @@ def payables() -> None:
 @click.option("--document", "document_file", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="confirmation document to hash [default: hash of the terms]")
 @click.option("--document-hash", "document_hex", default=None, metavar="0x..32 BYTES")
+@command_options
 @pass_state
 def issue(
     state: CliState, creditor: str, amount: str, maturity: str, package_file: Path | None,
@@ -234,8 +234,8 @@ def issue(
 
 
 @payables.command("accept")
-@command_options
 @click.argument("payable")
+@command_options
 @pass_state
 def accept(state: CliState, payable: str) -> None:
     """Accept an issued PAYABLE (签收); the first creditor signs."""
@@ -257,10 +257,10 @@ def accept(state: CliState, payable: str) -> None:
 
 
 @payables.command("split")
-@command_options
 @click.argument("piece")
 @click.option("--to", "receiver", required=True, metavar="ADDRESS")
 @click.option("--amount", required=True, help="value to split off, e.g. 2500.00")
+@command_options
 @pass_state
 def split(state: CliState, piece: str, receiver: str, amount: str) -> None:
     """Split --amount off PIECE into a new piece for --to (拆分)."""
@@ -281,9 +281,9 @@ def split(state: CliState, piece: str, receiver: str, amount: str) -> None:
 
 
 @payables.command("transfer")
-@command_options
 @click.argument("piece")
 @click.option("--to", "receiver", required=True, metavar="ADDRESS")
+@command_options
 @pass_state
 def transfer(state: CliState, piece: str, receiver: str) -> None:
     """Transfer the whole PIECE to --to (流转)."""
@@ -301,10 +301,10 @@ def transfer(state: CliState, piece: str, receiver: str) -> None:
 
 
 @payables.command("move")
-@command_options
 @click.argument("from_piece")
 @click.argument("to_piece")
 @click.option("--amount", required=True, help="value to move, e.g. 100.00")
+@command_options
 @pass_state
 def move(state: CliState, from_piece: str, to_piece: str, amount: str) -> None:
     """Move --amount from FROM_PIECE into the existing TO_PIECE of the same payable."""
@@ -334,9 +334,9 @@ def move(state: CliState, from_piece: str, to_piece: str, amount: str) -> None:
 
 
 @payables.command("merge")
-@command_options
 @click.argument("from_piece")
 @click.argument("to_piece")
+@command_options
 @pass_state
 def merge(state: CliState, from_piece: str, to_piece: str) -> None:
     """Merge all of FROM_PIECE into TO_PIECE (same owner, same payable); FROM_PIECE is burned."""
@@ -385,8 +385,8 @@ def _pieces_table(title: str, pieces: list[PieceInfo]) -> Table:
 
 
 @payables.command("show")
-@command_options
 @click.argument("what")
+@command_options
 @pass_state
 def show(state: CliState, what: str) -> None:
     """Show a payable (WHAT = 3 or P3) with its pieces, or one piece (P3#2 or a token id)."""
@@ -421,10 +421,10 @@ def show(state: CliState, what: str) -> None:
 
 
 @payables.command("list")
-@command_options
 @click.option("--owner", default=None, metavar="ADDRESS", help="only pieces of this owner")
 @click.option("--mine", is_flag=True, help="only pieces of the signer (--from / --dev-account)")
 @click.option("--payable", "payable_ref", default=None, help="only pieces of this payable")
+@command_options
 @pass_state
 def list_pieces(state: CliState, owner: str | None, mine: bool, payable_ref: str | None) -> None:
     """List live pieces (of every payable, or filtered), read from the chain."""

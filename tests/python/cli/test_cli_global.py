@@ -155,3 +155,46 @@ def test_local_chain_started_automatically(tmp_path: Path, monkeypatch: pytest.M
     finally:
         stopped = runner.invoke(main, ["chain", "stop", "--json"])
     assert json.loads(stopped.stdout)["stopped"] is True
+
+
+class _StubEth:
+    def __init__(self, gas_price: int, base_fee: int | None) -> None:
+        self.gas_price = gas_price
+        self._block = {} if base_fee is None else {"baseFeePerGas": base_fee}
+
+    def get_block(self, _which: str) -> dict[str, int]:
+        return self._block
+
+
+class _StubW3:
+    def __init__(self, gas_price: int, base_fee: int | None) -> None:
+        self.eth = _StubEth(gas_price, base_fee)
+
+
+@pytest.mark.parametrize(
+    ("gas_price", "base_fee", "expected"),
+    [
+        (0, None, 0),  # a proof-of-authority chain without fees: price 0 stays 0
+        (0, 0, 0),  # EIP-1559 fields but a zero base fee
+        (5, None, 5),  # no base fee: the node's price
+        (1, 7 * 10**9, 15 * 10**9),  # a base fee: at least 2 x base + 1 gwei tip
+        (20 * 10**9, 7 * 10**9, 20 * 10**9),
+    ],
+)
+def test_legacy_fees(gas_price: int, base_fee: int | None, expected: int) -> None:
+    assert cli_common.legacy_fees(_StubW3(gas_price, base_fee)) == {"gasPrice": expected}  # type: ignore[arg-type]
+
+
+def test_demo_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`tierchain demo --json`: the story on stderr, one JSON summary on stdout."""
+    from click.testing import CliRunner
+
+    from tierchain.cli import main
+
+    monkeypatch.setenv("TIERCHAIN_HOME", str(tmp_path))
+    result = CliRunner().invoke(main, ["demo", "--invoices", "40", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert sum(p["value_cents"] for p in doc["pieces"]) == doc["face_value_cents"]
+    assert doc["invoice_count"] == 40 and "PayableBelowMinimum" in doc["refused"]
+    assert "tierchain demo" in result.stderr

@@ -110,3 +110,16 @@ def test_prove_unknown_invoice_or_unregistered_package(run: Run, package_file) -
     assert "is not registered on this chain" in r.stderr
     r = run("invoices", "prove", path, "--code", "3100262130", "--number", "99999999", expect=2)
     assert "is not in" in r.stderr
+
+
+def test_register_document_options(run: Run, lib, package_file, tmp_path: Path, addr) -> None:
+    path, pkg = package_file
+    doc_file = tmp_path / "contract.pdf"
+    doc_file.write_bytes(b"%PDF- the framework agreement")
+    r = run("invoices", "register", path, "--seller", addr(SUPPLIER), "--document", doc_file,
+            "--document-hash", "0x" + "11" * 32, "--dev-account", CORE, expect=2)  # fmt: skip
+    assert "not both" in r.stderr
+    run("invoices", "register", path, "--seller", addr(SUPPLIER), "--document", doc_file, "--dev-account", CORE)
+    from web3 import Web3
+
+    assert lib.registry.package_of(pkg.root).document_hash == bytes(Web3.keccak(doc_file.read_bytes()))
