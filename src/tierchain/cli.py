@@ -258,6 +258,10 @@ def deploy(
         for name in ("membership", "registry", "token", "currency"):
             out.print(f"  {name:<10} {d.address_of(name)}")
         out.print(f"recorded in {path}")
+        out.print(
+            f"next: the admin admits the operator, e.g. `tierchain members admit {operator} "
+            "--role operator --identity <its legal identity>` signed by the deployer"
+        )
 
     state.emit(doc, human)
 

@@ -203,7 +203,9 @@ class CliState:
         return Console(width=width, soft_wrap=False, highlight=False)
 
     def stderr(self) -> Console:
-        return Console(stderr=True, highlight=False)
+        """Notices and progress on stderr."""
+        width = None if sys.stderr.isatty() else 160
+        return Console(stderr=True, width=width, soft_wrap=False, highlight=False)
 
     def emit(self, data: Mapping[str, Any], human: Callable[[Console], None] | str) -> None:
         """One JSON document on stdout with ``--json``, else the human rendering."""
@@ -215,10 +217,11 @@ class CliState:
             human(self.console())
 
     def progress(self) -> Progress:
-        """A progress bar on stderr (silent with ``--json``)."""
+        """A progress bar on stderr (only on a terminal, never with ``--json``)."""
         return Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=self.stderr(), transient=True, disable=self.json,
+            TimeElapsedColumn(), console=self.stderr(), transient=True,
+            disable=self.json or not sys.stderr.isatty(),
         )  # fmt: skip
 
 
@@ -242,9 +245,10 @@ def get_state(ctx: click.Context | None = None) -> CliState:
 
 def _setter(name: str, flag: bool = False) -> Callable[[click.Context, click.Parameter, Any], None]:
     def store(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+        state = ctx.ensure_object(CliState)  # made on the group's context, shared below it
         if value is None or (flag and not value):
             return  # not given here: keep what the group (or the default) says
-        setattr(ctx.ensure_object(CliState), name, value)
+        setattr(state, name, value)
 
     return store
 

@@ -198,3 +198,9 @@ def test_demo_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert sum(p["value_cents"] for p in doc["pieces"]) == doc["face_value_cents"]
     assert doc["invoice_count"] == 40 and "PayableBelowMinimum" in doc["refused"]
     assert "tierchain demo" in result.stderr
+
+
+def test_json_error_with_options_only_on_the_command(run: Run, rpc_url: str) -> None:
+    result = run("payables", "show", "7", "--rpc", rpc_url, "--json", rpc=False, expect=2)
+    assert out_json(result)["error"]["message"].startswith("payable 7 does not exist")
+    assert result.stderr.startswith("error: payable 7 does not exist")
