@@ -204,3 +204,27 @@ def test_json_error_with_options_only_on_the_command(run: Run, rpc_url: str) -> 
     result = run("payables", "show", "7", "--rpc", rpc_url, "--json", rpc=False, expect=2)
     assert out_json(result)["error"]["message"].startswith("payable 7 does not exist")
     assert result.stderr.startswith("error: payable 7 does not exist")
+
+
+def test_deploy_on_a_non_local_chain_needs_operator_keystore_and_consent(
+    run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, w3: Web3
+) -> None:
+    from tierchain import cli
+
+    monkeypatch.setattr(cli, "LOCAL_CHAIN_IDS", frozenset({1}))
+    monkeypatch.setattr(cli_common, "LOCAL_CHAIN_IDS", frozenset({1}))
+    assert "give --operator ADDRESS" in run("deploy", expect=2).stderr
+    operator = dev_accounts()[17].address
+    assert "give the deployer: --from" in run("deploy", "--operator", operator, expect=2).stderr
+    assert "allowed only on local chains" in run("deploy", "--operator", operator, "--dev-account", 0,
+                                                 expect=2).stderr  # fmt: skip
+    pw = tmp_path / "pw"
+    pw.write_text(PASSWORD)
+    key = tmp_path / "k"
+    key.write_text(dev_accounts()[18].key.hex())
+    run("wallet", "import", "--key-file", key, "--password-file", pw, rpc=False)
+    block = w3.eth.block_number
+    declined = run("deploy", "--operator", operator, "--from", dev_accounts()[18].address, "--password-file", pw,
+                   input="n\n", expect=1)  # fmt: skip
+    assert "Aborted" in declined.output and "deploy on chain" in declined.output
+    assert w3.eth.block_number == block
