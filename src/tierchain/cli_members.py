@@ -86,7 +86,6 @@ def admit(
     existing = c.membership.member_of(address)
     if existing.status != "none":
         raise UsageError(f"{address} is already a member ({existing.status})")
-    state.signer_address()
     receipt = c.membership.admit(state.signer(), address, bits, ident)
     doc: dict[str, Any] = {
         "account": address, "roles": role_names(bits), "identity_hash": ident,
@@ -122,7 +121,6 @@ def suspend(state: CliState, account: str, reason: str | None, reason_hex: str |
     c, member = _member(state, account)
     if member.status != "active":
         raise UsageError(f"{member.account} is {member.status}, not active")
-    state.signer_address()
     receipt = c.membership.suspend(state.signer(), member.account, why)
     state.emit(
         {"account": member.account, "status": "suspended", "reason_hash": why,
@@ -140,7 +138,6 @@ def reinstate(state: CliState, account: str) -> None:
     c, member = _member(state, account)
     if member.status != "suspended":
         raise UsageError(f"{member.account} is {member.status}, not suspended")
-    state.signer_address()
     receipt = c.membership.reinstate(state.signer(), member.account)
     state.emit(
         {"account": member.account, "status": "active", "tx": receipt.tx_hash},

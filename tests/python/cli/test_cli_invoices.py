@@ -76,7 +76,8 @@ def test_register_then_prove(run: Run, lib, package_file, addr) -> None:
     assert doc["tx"]
     proof = out_json(run("invoices", "prove", path, "--code", "3100262130", "--number", "00000003", "--json"))
     assert proof["verified_on_chain"] is True and proof["root"] == "0x" + pkg.root.hex()
-    assert len(proof["proof"]) >= 2
+    expected = invoices.prove(pkg, "3100262130", "00000003")
+    assert proof["proof"] == ["0x" + node.hex() for node in expected.proof]  # 1..3 siblings for 5 leaves
     human = run("invoices", "prove", path, "--code", "3100262130", "--number", "00000001").stdout
     assert "verified on chain" in human
 
