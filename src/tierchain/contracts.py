@@ -195,6 +195,17 @@ class MembershipClient(_Client):
             int(admitted_at), bytes(identity),
         )  # fmt: skip
 
+    def suspend(self, by: Sender, account: str, reason_hash: bytes) -> Receipt:
+        return self._send(
+            by, "suspend(address,bytes32)", to_checksum_address(account), reason_hash,
+            label=f"suspend {account}",
+        )  # fmt: skip
+
+    def reinstate(self, by: Sender, account: str) -> Receipt:
+        return self._send(
+            by, "reinstate(address)", to_checksum_address(account), label=f"reinstate {account}"
+        )
+
     def can_receive(self, account: str) -> bool:
         return bool(self._view("canReceive(address)", to_checksum_address(account)))
 
@@ -339,6 +350,17 @@ class PayableClient(_Client):
     def balance_of(self, token_id: int) -> int:
         """Value of a piece in cents."""
         return int(self._view("balanceOf(uint256)", token_id))
+
+    def holder_of(self, account: str) -> tuple[int, bool, bool]:
+        """(pieces held, can receive, can send) as the token sees the account."""
+        pieces, can_receive, can_send = self._view("holderOf(address)", to_checksum_address(account))
+        return int(pieces), bool(can_receive), bool(can_send)
+
+    def max_tenor(self) -> int:
+        return int(self._view("maxTenor()"))
+
+    def trading_paused(self) -> bool:
+        return bool(self._view("tradingPaused()"))
 
     def piece_count_of(self, owner: str) -> int:
         return int(self._view("balanceOf(address)", to_checksum_address(owner)))

@@ -55,6 +55,12 @@ class DeploymentError(TierchainError):
     exit_code = 5
 
 
+class WalletError(TierchainError):
+    """A keystore problem: unknown account, wrong password, unreadable or duplicate keystore."""
+
+    exit_code = 8
+
+
 class TransactionError(TierchainError):
     """A transaction could not be sent or its outcome is unknown."""
 

@@ -1,0 +1,126 @@
+"""invoices package|register|prove."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from tests.python.cli.conftest import CORE, SUPPLIER, SUPPLIER2, Run, out_json
+from tierchain import invoices
+from tierchain.workflows import credit_code, synthetic_invoices
+
+FIELDS = ["seller_id", "buyer_id", "invoice_code", "invoice_number", "issue_date", "amount", "currency", "order_ref"]
+
+
+def write_csv(path: Path, count: int = 4, start: int = 1) -> Path:
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(FIELDS)
+        for i in range(start, start + count):
+            w.writerow(
+                [
+                    credit_code(3),
+                    credit_code(2),
+                    "3100262130",
+                    f"{i:08d}",
+                    "2026-10-01",
+                    f"{1000 + i}.50",
+                    "CNY",
+                    f"PO-{i}",
+                ]
+            )
+    return path
+
+
+def test_package_from_csv(run: Run, tmp_path: Path, home: Path) -> None:
+    src = write_csv(tmp_path / "inv.csv")
+    doc = out_json(run("invoices", "package", src, "-o", tmp_path / "pkg.json", "--json", rpc=False))
+    assert doc["count"] == 4 and doc["total"] == "4012.00" and doc["currency"] == "CNY"
+    pkg = invoices.load_package(tmp_path / "pkg.json")
+    assert "0x" + pkg.root.hex() == doc["root"]
+    assert Path(doc["stored"]).parent == home / "packages"
+
+
+def test_package_refuses_invoices_already_packaged(run: Run, tmp_path: Path) -> None:
+    run("invoices", "package", write_csv(tmp_path / "a.csv"), "-o", tmp_path / "a.json", rpc=False)
+    overlapping = write_csv(tmp_path / "b.csv", count=3, start=4)
+    result = run("invoices", "package", overlapping, "-o", tmp_path / "b.json", rpc=False, expect=1)
+    assert "3100262130/00000004" in result.stderr
+    assert not (tmp_path / "b.json").exists()
+
+
+def test_package_bad_file_lists_rows(run: Run, tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "inv.csv")
+    text = src.read_text().replace("1001.50", "1e3").replace("1002.50", "-5")
+    src.write_text(text)
+    result = run("invoices", "package", src, "-o", tmp_path / "p.json", rpc=False, expect=1)
+    assert "row 2" in result.stderr and "row 3" in result.stderr and "nothing was written" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_package_missing_input_and_existing_output(run: Run, tmp_path: Path) -> None:
+    assert (
+        "no such invoice file"
+        in run("invoices", "package", tmp_path / "no.csv", "-o", tmp_path / "o.json", rpc=False, expect=2).stderr
+    )
+    src = write_csv(tmp_path / "inv.csv")
+    (tmp_path / "o.json").write_text("{}")
+    assert "exists" in run("invoices", "package", src, "-o", tmp_path / "o.json", rpc=False, expect=2).stderr
+
+
+def test_register_then_prove(run: Run, lib, package_file, addr) -> None:
+    path, pkg = package_file
+    doc = out_json(run("invoices", "register", path, "--seller", addr(SUPPLIER), "--dev-account", CORE, "--json"))
+    record = lib.registry.package_of(pkg.root)
+    assert record.status == "active" and record.seller == addr(SUPPLIER) and record.invoice_count == 5
+    assert doc["tx"]
+    proof = out_json(run("invoices", "prove", path, "--code", "3100262130", "--number", "00000003", "--json"))
+    assert proof["verified_on_chain"] is True and proof["root"] == "0x" + pkg.root.hex()
+    expected = invoices.prove(pkg, "3100262130", "00000003")
+    assert proof["proof"] == ["0x" + node.hex() for node in expected.proof]  # 1..3 siblings for 5 leaves
+    human = run("invoices", "prove", path, "--code", "3100262130", "--number", "00000001").stdout
+    assert "verified on chain" in human
+
+
+def test_register_checks_before_signing(run: Run, registered, package_file, tmp_path: Path, addr) -> None:
+    path, _ = registered
+    assert (
+        "already registered"
+        in run("invoices", "register", path, "--seller", addr(SUPPLIER), "--dev-account", CORE, expect=2).stderr
+    )
+    fresh = invoices.build_package(synthetic_invoices(3, seller=credit_code(5), buyer=credit_code(2), seed=9))
+    fresh_path = invoices.save_package(fresh, tmp_path / "fresh.json")
+    r = run("invoices", "register", fresh_path, "--seller", addr(SUPPLIER), "--dev-account", SUPPLIER2, expect=2)
+    assert "not an active core enterprise" in r.stderr
+    r = run("invoices", "register", fresh_path, "--seller", addr(CORE), "--dev-account", CORE, expect=2)
+    assert "not an active supplier" in r.stderr
+    r = run("invoices", "register", tmp_path / "none.json", "--seller", addr(SUPPLIER), "--dev-account", CORE, expect=2)
+    assert "no such package file" in r.stderr
+
+
+def test_register_tampered_package_file(run: Run, package_file, addr) -> None:
+    path, _ = package_file
+    path.write_text(path.read_text().replace('"count": 5', '"count": 6'))
+    result = run("invoices", "register", path, "--seller", addr(SUPPLIER), "--dev-account", CORE, expect=1)
+    assert "does not match" in result.stderr
+
+
+def test_prove_unknown_invoice_or_unregistered_package(run: Run, package_file) -> None:
+    path, _ = package_file
+    r = run("invoices", "prove", path, "--code", "3100262130", "--number", "00000003", expect=2)
+    assert "is not registered on this chain" in r.stderr
+    r = run("invoices", "prove", path, "--code", "3100262130", "--number", "99999999", expect=2)
+    assert "is not in" in r.stderr
+
+
+def test_register_document_options(run: Run, lib, package_file, tmp_path: Path, addr) -> None:
+    path, pkg = package_file
+    doc_file = tmp_path / "contract.pdf"
+    doc_file.write_bytes(b"%PDF- the framework agreement")
+    r = run("invoices", "register", path, "--seller", addr(SUPPLIER), "--document", doc_file,
+            "--document-hash", "0x" + "11" * 32, "--dev-account", CORE, expect=2)  # fmt: skip
+    assert "not both" in r.stderr
+    run("invoices", "register", path, "--seller", addr(SUPPLIER), "--document", doc_file, "--dev-account", CORE)
+    from web3 import Web3
+
+    assert lib.registry.package_of(pkg.root).document_hash == bytes(Web3.keccak(doc_file.read_bytes()))
