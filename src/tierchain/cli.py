@@ -140,7 +140,7 @@ def deploy(rpc: str, dev_account: int, operator_account: int) -> None:
     admin = Sender(w3, accounts[dev_account])
     click.echo(f"chain {chain_id} at {rpc}; deployer {admin.address}")
     d = deploy_all(w3, admin, accounts[operator_account].address)
-    for name in ("membership", "registry", "token", "currency"):
+    for name in ("membership", "registry", "relay", "token", "currency"):
         click.echo(f"  {name:<10} {d.address_of(name)}")
     click.echo(f"recorded in {state_home() / 'deployments' / f'{chain_id}.json'}")
 

@@ -55,6 +55,10 @@ class DeploymentError(TierchainError):
     exit_code = 5
 
 
+class SignatureError(UsageError):
+    """A signed request whose signature is not its signer's, or a malformed typed request."""
+
+
 class TransactionError(TierchainError):
     """A transaction could not be sent or its outcome is unknown."""
 
@@ -127,6 +131,10 @@ class PayableError(ContractRevert):
     """A ``Payable*`` custom error (payable token)."""
 
 
+class RelayError(ContractRevert):
+    """A ``Relay*`` custom error (signed-request relay: expired, bad nonce or signature, ...)."""
+
+
 class CurrencyError(ContractRevert):
     """An ERC-20 / demo currency error (``ERC20*``, ``DemoToken*``)."""
 
@@ -148,6 +156,7 @@ _FAMILIES: tuple[tuple[str, type[ContractRevert]], ...] = (
     ("Membership", MembershipError),
     ("Registry", RegistryError),
     ("Payable", PayableError),
+    ("Relay", RelayError),
     ("ERC20", CurrencyError),
     ("DemoToken", CurrencyError),
 )
