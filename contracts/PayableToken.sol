@@ -843,6 +843,16 @@ contract PayableToken is IERC165, IPayableToken, ERC2771Context {
         }
     }
 
+    // ================================================================== internal: context
+
+    /// @dev ERC2771Context's sender with the common case, a direct call, decided first: the
+    ///      relay's appended signer counts only when the relay itself is the caller.
+    function _msgSender() internal view override returns (address) {
+        if (msg.sender != trustedForwarder() || msg.data.length < 20) return msg.sender;
+        // The last 20 bytes are the signer the relay verified (ERC-2771).
+        return address(bytes20(msg.data[msg.data.length - 20:]));
+    }
+
     // ================================================================== internal: ids
 
     function _tokenId(uint256 maturityAt, uint256 payableId, uint256 index) private pure returns (uint256) {
