@@ -139,7 +139,8 @@ def test_target_custom_error_bubbles(relay, probe, suppliers, operator, sign, de
 
 
 def test_starved_inner_call_reverts_the_whole_request(relay, probe, suppliers, operator, sign, deadline):
-    """A relayer that gives the inner call too little gas burns its own gas, not the nonce."""
+    """An inner call that runs out of gas (as one starved by a relayer would) reverts the whole
+    request: the relayer burns its own gas, the signer's nonce stays unused."""
     s1 = suppliers[0]
     request = Call(s1.address, probe.address, call_data("ForwarderProbe", "spin()"), 0, deadline)
     with brownie.reverts():
