@@ -7,10 +7,14 @@ import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 
 import {IMembership} from "../interfaces/IMembership.sol";
+import {IPayableToken} from "../interfaces/IPayableToken.sol";
 import {IRequestRelay} from "../interfaces/IRequestRelay.sol";
 
 /// @dev The one function the relay asks of a target: whether it trusts the relay (ERC-2771).
 interface IERC2771Target {
+    /// @notice Whether `forwarder` is this contract's trusted forwarder.
+    /// @param forwarder the relay
+    /// @return whether its appended sender is honoured
     function isTrustedForwarder(address forwarder) external view returns (bool);
 }
 
@@ -59,17 +63,17 @@ contract RequestRelay is IRequestRelay, EIP712, Nonces {
     /// @inheritdoc IRequestRelay
     function acceptPayable(AcceptPayable calldata request, bytes calldata signature) external {
         address target = _boundToken();
-        _verify(keccak256(abi.encode(ACCEPT_PAYABLE_TYPEHASH, request)), request.signer,
-            request.nonce, request.deadline, signature, target);
-        _forward(target, abi.encodeWithSignature("accept(uint256)", request.payableId), request.signer);
+        bytes32 structHash = keccak256(abi.encode(ACCEPT_PAYABLE_TYPEHASH, request));
+        _verify(structHash, request.signer, request.nonce, request.deadline, signature, target);
+        _forward(target, abi.encodeCall(IPayableToken.accept, (request.payableId)), request.signer);
         emit RequestRelayed(request.signer, ACCEPT_PAYABLE_TYPEHASH, request.nonce, target);
     }
 
     /// @inheritdoc IRequestRelay
     function splitPiece(SplitPiece calldata request, bytes calldata signature) external returns (uint256 newTokenId) {
         address target = _boundToken();
-        _verify(keccak256(abi.encode(SPLIT_PIECE_TYPEHASH, request)), request.signer,
-            request.nonce, request.deadline, signature, target);
+        bytes32 structHash = keccak256(abi.encode(SPLIT_PIECE_TYPEHASH, request));
+        _verify(structHash, request.signer, request.nonce, request.deadline, signature, target);
         bytes memory result = _forward(
             target,
             abi.encodeWithSignature(
@@ -84,8 +88,8 @@ contract RequestRelay is IRequestRelay, EIP712, Nonces {
     /// @inheritdoc IRequestRelay
     function moveValue(MoveValue calldata request, bytes calldata signature) external {
         address target = _boundToken();
-        _verify(keccak256(abi.encode(MOVE_VALUE_TYPEHASH, request)), request.signer,
-            request.nonce, request.deadline, signature, target);
+        bytes32 structHash = keccak256(abi.encode(MOVE_VALUE_TYPEHASH, request));
+        _verify(structHash, request.signer, request.nonce, request.deadline, signature, target);
         _forward(
             target,
             abi.encodeWithSignature(
@@ -99,8 +103,8 @@ contract RequestRelay is IRequestRelay, EIP712, Nonces {
     /// @inheritdoc IRequestRelay
     function transferPiece(TransferPiece calldata request, bytes calldata signature) external {
         address target = _boundToken();
-        _verify(keccak256(abi.encode(TRANSFER_PIECE_TYPEHASH, request)), request.signer,
-            request.nonce, request.deadline, signature, target);
+        bytes32 structHash = keccak256(abi.encode(TRANSFER_PIECE_TYPEHASH, request));
+        _verify(structHash, request.signer, request.nonce, request.deadline, signature, target);
         _forward(
             target,
             abi.encodeWithSignature(
