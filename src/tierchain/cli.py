@@ -26,6 +26,7 @@ from tierchain.chain import (
 )
 from tierchain.deploy import deploy_all, state_home
 from tierchain.errors import TierchainError, UsageError
+from tierchain.request_cli import request_group
 from tierchain.sender import Sender
 
 CHAINS = list(get_args(ChainKind))
@@ -143,6 +144,9 @@ def deploy(rpc: str, dev_account: int, operator_account: int) -> None:
     for name in ("membership", "registry", "relay", "token", "currency"):
         click.echo(f"  {name:<10} {d.address_of(name)}")
     click.echo(f"recorded in {state_home() / 'deployments' / f'{chain_id}.json'}")
+
+
+cli.add_command(request_group)
 
 
 def main() -> None:
