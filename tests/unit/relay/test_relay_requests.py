@@ -170,3 +170,17 @@ def test_governance_is_not_relayable(relay, token, admin, operator, sign, deadli
     request = Call(admin.address, token.address, data, 0, deadline)
     with brownie.reverts(err("PayableUnauthorized", relay, 1)):
         relay.relayCall(request.abi_tuple(), sign(request), {"from": operator})
+
+
+def test_core_enterprise_issues_through_a_call(relay, token, currency, core, suppliers, register_package, operator,
+                                               sign, deadline, chain):
+    """The debtor of a relayed issue is the signer (the core enterprise), not the relayer."""
+    root = register_package(total=5_000 * CENTS, seller=suppliers[0])
+    data = call_data(
+        "PayableToken", "issue(address,uint64,address,uint40,bytes32,bytes32)", suppliers[0].address,
+        5_000 * CENTS, currency.address, chain.time() + 30 * 86_400, root, b"\x01" * 32,
+    )  # fmt: skip
+    request = Call(core.address, token.address, data, 0, deadline)
+    tx = relay.relayCall(request.abi_tuple(), sign(request), {"from": operator})
+    assert tx.events["PayableIssued"]["debtor"] == core
+    assert token.payableOf(tx.events["PayableIssued"]["payableId"])[0] == core
