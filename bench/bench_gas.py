@@ -34,9 +34,11 @@ def measure_tierchain(proj: Any, accounts: Any, chain: Any, report: Report) -> N
     suppliers = list(accounts[2:12])
     membership = proj.Membership.deploy(admin, {"from": admin})
     registry = proj.InvoiceRegistry.deploy(membership, {"from": admin})
-    token = proj.PayableToken.deploy(membership, registry, 100, 365 * DAY, {"from": admin})
+    relay = proj.RequestRelay.deploy(membership, {"from": admin})
+    token = proj.PayableToken.deploy(membership, registry, 100, 365 * DAY, relay, {"from": admin})
     registry.bindToken(token, {"from": admin})
     membership.addListener(token, {"from": admin})
+    relay.bindToken(token, {"from": admin})
     currency = proj.DemoStableToken.deploy(admin, {"from": admin})
     membership.admit(core, ROLE_CORE, _h("core"), {"from": admin})
     for i, s in enumerate(suppliers):

@@ -5,6 +5,7 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {IERC721Receiver} from "@openzeppelin/contracts/token/ERC721/IERC721Receiver.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 
 import {IERC3525, IERC3525Receiver} from "../interfaces/IERC3525.sol";
 import {IMembership, IMembershipListener} from "../interfaces/IMembership.sol";
@@ -19,7 +20,13 @@ import {IPayableToken} from "../interfaces/IPayableToken.sol";
 ///      Membership contract and kept beside each holder's piece count; the re-entrancy lock
 ///      shares a word with the configuration every move reads anyway. All value and ownership
 ///      changes go through _mint, _moveValue, _changeOwner and _burn.
-contract PayableToken is IERC165, IPayableToken {
+///      Signed requests (ERC-2771): the trusted forwarder is the RequestRelay, which appends the
+///      verified signer to the calldata; `_msgSender()` is that signer when the relay calls and
+///      `msg.sender` otherwise. Every user action (issue, accept, moves, merge, approvals) acts
+///      for `_msgSender()`; governance (admin, operator, regulator settings, freezes), agents
+///      (desk, settlement: contracts calling directly) and the Membership push check
+///      `msg.sender`, so none of them can be exercised through the relay.
+contract PayableToken is IERC165, IPayableToken, ERC2771Context {
     // ------------------------------------------------------------------ constants
 
     /// @notice Agent kind: the financing desk.
@@ -126,8 +133,18 @@ contract PayableToken is IERC165, IPayableToken {
     /// @param registry_ the invoice registry payables are issued against
     /// @param minPieceValue_ smallest non-zero piece, in cents
     /// @param maxTenor_ longest allowed tenor, in seconds
-    constructor(IMembership membership_, IInvoiceRegistry registry_, uint64 minPieceValue_, uint32 maxTenor_) {
-        if (address(membership_) == address(0) || address(registry_) == address(0)) revert PayableZeroAddress();
+    /// @param trustedForwarder_ the RequestRelay that relays members' signed requests (ERC-2771)
+    constructor(
+        IMembership membership_,
+        IInvoiceRegistry registry_,
+        uint64 minPieceValue_,
+        uint32 maxTenor_,
+        address trustedForwarder_
+    ) ERC2771Context(trustedForwarder_) {
+        if (
+            address(membership_) == address(0) || address(registry_) == address(0)
+                || trustedForwarder_ == address(0)
+        ) revert PayableZeroAddress();
         _checkMinPieceValue(minPieceValue_);
         _checkMaxTenor(maxTenor_);
         _membership = membership_;
@@ -149,8 +166,9 @@ contract PayableToken is IERC165, IPayableToken {
     ) external nonReentrant returns (uint256 payableId, uint256 tokenId) {
         Config memory config = _config;
         if (config.tradingPaused) revert PayableTradingPaused();
-        if (!_membership.hasActiveRole(msg.sender, _ROLE_CORE_ENTERPRISE)) {
-            revert PayableUnauthorized(msg.sender, _ROLE_CORE_ENTERPRISE);
+        address debtor = _msgSender();
+        if (!_membership.hasActiveRole(debtor, _ROLE_CORE_ENTERPRISE)) {
+            revert PayableUnauthorized(debtor, _ROLE_CORE_ENTERPRISE);
         }
         _checkReceiver(creditor);
         if (faceValue < config.minPieceValue) revert PayableInvalidFaceValue(faceValue, config.minPieceValue);
@@ -167,7 +185,7 @@ contract PayableToken is IERC165, IPayableToken {
         payableId = config.payableCount + 1;
         _config.payableCount = uint64(payableId);
         _payables[payableId] = PayableRecord({
-            debtor: msg.sender,
+            debtor: debtor,
             maturityAt: maturityAt,
             status: PayableStatus.Issued,
             pieceCount: 1,
@@ -179,13 +197,13 @@ contract PayableToken is IERC165, IPayableToken {
         });
         tokenId = _tokenId(maturityAt, payableId, 1);
         emit PayableIssued(
-            payableId, msg.sender, creditor, tokenId, faceValue, currency, maturityAt, invoiceRoot, documentHash
+            payableId, debtor, creditor, tokenId, faceValue, currency, maturityAt, invoiceRoot, documentHash
         );
         _mint(creditor, tokenId, payableId, faceValue, 0, _FLAG_PENDING);
         emit TransferValue(0, tokenId, faceValue);
 
         // Interaction with our own registry (checks debtor, seller and the unused total).
-        _registry.consume(invoiceRoot, msg.sender, creditor, faceValue);
+        _registry.consume(invoiceRoot, debtor, creditor, faceValue);
     }
 
     /// @inheritdoc IPayableToken
@@ -199,11 +217,12 @@ contract PayableToken is IERC165, IPayableToken {
         if (block.timestamp >= p.maturityAt) revert PayableMatured(payableId, p.maturityAt);
         uint256 tokenId = _tokenId(p.maturityAt, payableId, 1);
         Piece storage piece = _pieces[tokenId];
-        if (piece.owner != msg.sender) revert PayableNotCreditor(payableId, msg.sender);
+        address creditor = _msgSender();
+        if (piece.owner != creditor) revert PayableNotCreditor(payableId, creditor);
         if (piece.flags & _FLAG_FROZEN != 0) revert PayablePieceFrozen(tokenId);
         p.status = PayableStatus.Accepted;
         piece.flags &= ~_FLAG_PENDING;
-        emit PayableAccepted(payableId, msg.sender);
+        emit PayableAccepted(payableId, creditor);
     }
 
     // ================================================================== ERC-3525 value moves
@@ -215,10 +234,11 @@ contract PayableToken is IERC165, IPayableToken {
         returns (uint256 newTokenId)
     {
         Piece memory piece = _livePiece(fromTokenId);
-        _spendAllowance(fromTokenId, piece, value);
+        address sender = _msgSender();
+        _spendAllowance(fromTokenId, piece, value, sender);
         _checkTradable(fromTokenId);
         newTokenId = _splitOff(fromTokenId, piece, to, value);
-        _checkOnERC3525Received(to, fromTokenId, newTokenId, value);
+        _checkOnERC3525Received(sender, to, fromTokenId, newTokenId, value);
     }
 
     /// @inheritdoc IERC3525
@@ -226,14 +246,15 @@ contract PayableToken is IERC165, IPayableToken {
         Piece memory source = _livePiece(fromTokenId);
         Piece memory target = _livePiece(toTokenId);
         _checkPair(fromTokenId, toTokenId);
-        _spendAllowance(fromTokenId, source, value);
+        address sender = _msgSender();
+        _spendAllowance(fromTokenId, source, value, sender);
         _checkTradable(fromTokenId);
         _checkMovable(fromTokenId, source);
         // A locked, frozen or pending target refuses value too (reverts with the reason).
         if (target.flags & _FLAGS_IMMOBILE != 0) _checkMovable(toTokenId, target);
         if (target.owner != source.owner) _checkReceiver(target.owner);
         _moveValue(fromTokenId, source, toTokenId, target, value);
-        _checkOnERC3525Received(target.owner, fromTokenId, toTokenId, value);
+        _checkOnERC3525Received(sender, target.owner, fromTokenId, toTokenId, value);
     }
 
     /// @inheritdoc IPayableToken
@@ -242,8 +263,9 @@ contract PayableToken is IERC165, IPayableToken {
         Piece memory target = _livePiece(toTokenId);
         _checkPair(fromTokenId, toTokenId);
         if (source.owner != target.owner) revert PayableNotSameOwner(fromTokenId, toTokenId);
-        if (!_isOwnerOrApproved(fromTokenId, source) || !_isOwnerOrApproved(toTokenId, target)) {
-            revert PayableNotOwnerNorApproved(fromTokenId, msg.sender);
+        address sender = _msgSender();
+        if (!_isOwnerOrApproved(fromTokenId, source, sender) || !_isOwnerOrApproved(toTokenId, target, sender)) {
+            revert PayableNotOwnerNorApproved(fromTokenId, sender);
         }
         _checkTradable(fromTokenId);
         _checkMovable(fromTokenId, source);
@@ -256,8 +278,9 @@ contract PayableToken is IERC165, IPayableToken {
     function approve(uint256 tokenId, address operator, uint256 value) external nonReentrant {
         Piece memory piece = _livePiece(tokenId);
         if (operator == address(0)) revert PayableZeroAddress();
-        if (piece.owner != msg.sender && !_operatorApprovals[piece.owner][msg.sender]) {
-            revert PayableNotOwnerNorApproved(tokenId, msg.sender);
+        address sender = _msgSender();
+        if (piece.owner != sender && !_operatorApprovals[piece.owner][sender]) {
+            revert PayableNotOwnerNorApproved(tokenId, sender);
         }
         _checkMovable(tokenId, piece);
         if (piece.flags & _FLAG_HAS_ALLOWANCES == 0) _pieces[tokenId].flags = piece.flags | _FLAG_HAS_ALLOWANCES;
@@ -269,26 +292,29 @@ contract PayableToken is IERC165, IPayableToken {
 
     /// @inheritdoc IERC721
     function transferFrom(address from, address to, uint256 tokenId) external nonReentrant {
-        _transferWhole(from, to, tokenId);
+        _transferWhole(from, to, tokenId, _msgSender());
     }
 
     /// @inheritdoc IERC721
     function safeTransferFrom(address from, address to, uint256 tokenId) external nonReentrant {
-        _transferWhole(from, to, tokenId);
-        _checkOnERC721Received(from, to, tokenId, "");
+        address sender = _msgSender();
+        _transferWhole(from, to, tokenId, sender);
+        _checkOnERC721Received(sender, from, to, tokenId, "");
     }
 
     /// @inheritdoc IERC721
     function safeTransferFrom(address from, address to, uint256 tokenId, bytes calldata data) external nonReentrant {
-        _transferWhole(from, to, tokenId);
-        _checkOnERC721Received(from, to, tokenId, data);
+        address sender = _msgSender();
+        _transferWhole(from, to, tokenId, sender);
+        _checkOnERC721Received(sender, from, to, tokenId, data);
     }
 
     /// @inheritdoc IERC721
     function approve(address to, uint256 tokenId) external nonReentrant {
         Piece memory piece = _livePiece(tokenId);
-        if (piece.owner != msg.sender && !_operatorApprovals[piece.owner][msg.sender]) {
-            revert PayableNotOwnerNorApproved(tokenId, msg.sender);
+        address sender = _msgSender();
+        if (piece.owner != sender && !_operatorApprovals[piece.owner][sender]) {
+            revert PayableNotOwnerNorApproved(tokenId, sender);
         }
         _checkMovable(tokenId, piece);
         _tokenApprovals[tokenId] = to;
@@ -299,9 +325,10 @@ contract PayableToken is IERC165, IPayableToken {
 
     /// @inheritdoc IERC721
     function setApprovalForAll(address operator, bool approved) external nonReentrant {
-        if (operator == address(0) || operator == msg.sender) revert PayableInvalidOperator(operator);
-        _operatorApprovals[msg.sender][operator] = approved;
-        emit ApprovalForAll(msg.sender, operator, approved);
+        address owner = _msgSender();
+        if (operator == address(0) || operator == owner) revert PayableInvalidOperator(operator);
+        _operatorApprovals[owner][operator] = approved;
+        emit ApprovalForAll(owner, operator, approved);
     }
 
     // ================================================================== agents and regulators
@@ -626,10 +653,10 @@ contract PayableToken is IERC165, IPayableToken {
         }
     }
 
-    function _transferWhole(address from, address to, uint256 tokenId) private {
+    function _transferWhole(address from, address to, uint256 tokenId, address sender) private {
         Piece memory piece = _livePiece(tokenId);
         if (piece.owner != from) revert PayableInvalidOwner(tokenId, from, piece.owner);
-        if (!_isOwnerOrApproved(tokenId, piece)) revert PayableNotOwnerNorApproved(tokenId, msg.sender);
+        if (!_isOwnerOrApproved(tokenId, piece, sender)) revert PayableNotOwnerNorApproved(tokenId, sender);
         _checkTradable(tokenId);
         _checkMovable(tokenId, piece);
         _checkReceiver(to);
@@ -676,17 +703,17 @@ contract PayableToken is IERC165, IPayableToken {
 
     /// @dev Use the caller's authority over a piece: owner, operator for all, approved for the
     ///      piece, or a value allowance (decremented; a max allowance is no exception).
-    function _spendAllowance(uint256 tokenId, Piece memory piece, uint256 value) private {
-        if (_isOwnerOrApproved(tokenId, piece)) return;
+    function _spendAllowance(uint256 tokenId, Piece memory piece, uint256 value, address sender) private {
+        if (_isOwnerOrApproved(tokenId, piece, sender)) return;
         uint256 allowed;
         uint256 epoch;
         if (piece.flags & _FLAG_HAS_ALLOWANCES != 0) {
             epoch = _allowanceEpoch[tokenId];
-            allowed = _valueAllowances[tokenId][epoch][msg.sender];
+            allowed = _valueAllowances[tokenId][epoch][sender];
         }
-        if (allowed == 0) revert PayableNotOwnerNorApproved(tokenId, msg.sender);
-        if (allowed < value) revert PayableInsufficientAllowance(tokenId, msg.sender, allowed, value);
-        _valueAllowances[tokenId][epoch][msg.sender] = allowed - value;
+        if (allowed == 0) revert PayableNotOwnerNorApproved(tokenId, sender);
+        if (allowed < value) revert PayableInsufficientAllowance(tokenId, sender, allowed, value);
+        _valueAllowances[tokenId][epoch][sender] = allowed - value;
     }
 
     function _setFrozen(uint256 tokenId, bool frozen, bytes32 reasonHash) private {
@@ -705,9 +732,9 @@ contract PayableToken is IERC165, IPayableToken {
         if (piece.owner == address(0)) revert PayableNonexistentToken(tokenId);
     }
 
-    function _isOwnerOrApproved(uint256 tokenId, Piece memory piece) private view returns (bool) {
-        return msg.sender == piece.owner || _operatorApprovals[piece.owner][msg.sender]
-            || (piece.flags & _FLAG_HAS_APPROVAL != 0 && _tokenApprovals[tokenId] == msg.sender);
+    function _isOwnerOrApproved(uint256 tokenId, Piece memory piece, address sender) private view returns (bool) {
+        return sender == piece.owner || _operatorApprovals[piece.owner][sender]
+            || (piece.flags & _FLAG_HAS_APPROVAL != 0 && _tokenApprovals[tokenId] == sender);
     }
 
     /// @dev Trading is open: not paused and before maturity (read from the token id).
@@ -782,14 +809,20 @@ contract PayableToken is IERC165, IPayableToken {
     /// @dev ERC-3525 receiver hook, last: a contract receiver that declares IERC3525Receiver
     ///      through ERC-165 must return the selector; other receivers are not called. Whether
     ///      the receiver is a contract comes from its holder record (see Holder).
-    function _checkOnERC3525Received(address to, uint256 fromTokenId, uint256 toTokenId, uint256 value) private {
+    function _checkOnERC3525Received(
+        address operator,
+        address to,
+        uint256 fromTokenId,
+        uint256 toTokenId,
+        uint256 value
+    ) private {
         if (!_holders[to].isContract) return;
         try IERC165(to).supportsInterface(_ERC3525_RECEIVER_ID) returns (bool supported) {
             if (!supported) return;
         } catch {
             return;
         }
-        try IERC3525Receiver(to).onERC3525Received(msg.sender, fromTokenId, toTokenId, value, "") returns (
+        try IERC3525Receiver(to).onERC3525Received(operator, fromTokenId, toTokenId, value, "") returns (
             bytes4 answer
         ) {
             if (answer != IERC3525Receiver.onERC3525Received.selector) revert PayableReceiverRejected(to);
@@ -799,13 +832,25 @@ contract PayableToken is IERC165, IPayableToken {
     }
 
     /// @dev ERC-721 safe-transfer hook, last: contract receivers must return the selector.
-    function _checkOnERC721Received(address from, address to, uint256 tokenId, bytes memory data) private {
+    function _checkOnERC721Received(address operator, address from, address to, uint256 tokenId, bytes memory data)
+        private
+    {
         if (to.code.length == 0) return;
-        try IERC721Receiver(to).onERC721Received(msg.sender, from, tokenId, data) returns (bytes4 answer) {
+        try IERC721Receiver(to).onERC721Received(operator, from, tokenId, data) returns (bytes4 answer) {
             if (answer != IERC721Receiver.onERC721Received.selector) revert PayableReceiverRejected(to);
         } catch {
             revert PayableReceiverRejected(to);
         }
+    }
+
+    // ================================================================== internal: context
+
+    /// @dev ERC2771Context's sender with the common case, a direct call, decided first: the
+    ///      relay's appended signer counts only when the relay itself is the caller.
+    function _msgSender() internal view override returns (address) {
+        if (msg.sender != trustedForwarder() || msg.data.length < 20) return msg.sender;
+        // The last 20 bytes are the signer the relay verified (ERC-2771).
+        return address(bytes20(msg.data[msg.data.length - 20:]));
     }
 
     // ================================================================== internal: ids

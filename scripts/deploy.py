@@ -18,5 +18,5 @@ def main() -> None:
     admin = Sender(web3, accounts[0])
     print(f"deployer {admin.address}")
     deployment = deploy_all(web3, admin, accounts[1].address)
-    for name in ("membership", "registry", "token", "currency"):
+    for name in ("membership", "registry", "relay", "token", "currency"):
         print(f"  {name:<10} {deployment.address_of(name)}")

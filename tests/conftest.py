@@ -105,10 +105,17 @@ def registry(InvoiceRegistry: Any, membership: Any, admin: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def token(PayableToken: Any, membership: Any, registry: Any, admin: Any) -> Any:
-    tok = PayableToken.deploy(membership, registry, MIN_PIECE, MAX_TENOR, {"from": admin})
+def relay(RequestRelay: Any, membership: Any, admin: Any) -> Any:
+    """The signed-request relay: the token's trusted forwarder (ERC-2771)."""
+    return RequestRelay.deploy(membership, {"from": admin})
+
+
+@pytest.fixture(scope="module")
+def token(PayableToken: Any, membership: Any, registry: Any, relay: Any, admin: Any) -> Any:
+    tok = PayableToken.deploy(membership, registry, MIN_PIECE, MAX_TENOR, relay, {"from": admin})
     registry.bindToken(tok, {"from": admin})
     membership.addListener(tok, {"from": admin})
+    relay.bindToken(tok, {"from": admin})
     return tok
 
 

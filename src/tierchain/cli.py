@@ -47,6 +47,7 @@ from tierchain.cli_wallet import wallet
 from tierchain.deploy import deploy_all, deployment_path, state_home
 from tierchain.errors import ChainError, DeploymentError, TierchainError, UsageError
 from tierchain.money import format_units
+from tierchain.request_cli import request_group
 
 CHAINS = list(get_args(ChainKind))
 
@@ -255,7 +256,7 @@ def deploy(
     doc = {"chain_id": chain_id, "record": str(path), **d.to_json()}
 
     def human(out: Console) -> None:
-        for name in ("membership", "registry", "token", "currency"):
+        for name in ("membership", "registry", "relay", "token", "currency"):
             out.print(f"  {name:<10} {d.address_of(name)}")
         out.print(f"recorded in {path}")
         out.print(
@@ -329,7 +330,7 @@ def status(state: CliState) -> None:
             table = Table(title="deployment")
             table.add_column("contract")
             table.add_column("address")
-            for name in ("membership", "registry", "token", "currency", "admin", "operator"):
+            for name in ("membership", "registry", "relay", "token", "currency", "admin", "operator"):
                 table.add_row(name, dep[name])
             out.print(table)
         sig = doc.get("signer")
@@ -353,6 +354,7 @@ main.add_command(wallet)
 main.add_command(members)
 main.add_command(invoices)
 main.add_command(payables)
+main.add_command(request_group)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ from web3 import Web3
 from web3.contract import Contract
 
 from tierchain.deploy import Deployment, call_data
-from tierchain.errors import ContractRevert, TransactionError, decode_exception
+from tierchain.errors import ContractRevert, SignatureError, TransactionError, decode_exception
+from tierchain.requests import Domain, SignedRequest, SplitPiece, read_domain
 from tierchain.sender import Receipt, Sender, TxRequest
 from tierchain.toolchain import load_artifact
 
@@ -379,6 +380,73 @@ def _minted(receipt: Receipt) -> int:
     raise TransactionError(f"{receipt.label}: no piece was minted", receipt.tx_hash)
 
 
+# ---------------------------------------------------------------------------- request relay
+
+
+class RelayClient(_Client):
+    """The signed-request relay: relays a member's :class:`~tierchain.requests.SignedRequest`
+    through the operator's (or any relayer's) :class:`Sender`, who pays the gas."""
+
+    artifact = "RequestRelay"
+
+    def domain(self, expected_chain_id: int | None = None) -> Domain:
+        """The relay's EIP-712 domain, read through ERC-5267 and checked (see
+        :func:`tierchain.requests.read_domain`)."""
+        return read_domain(self.w3, self.address, expected_chain_id=expected_chain_id)
+
+    def nonce_of(self, signer: str) -> int:
+        """The nonce the signer's next request must carry."""
+        return int(self._view("nonces(address)", to_checksum_address(signer)))
+
+    def is_target_allowed(self, target: str) -> bool:
+        return bool(self._view("isTargetAllowed(address)", to_checksum_address(target)))
+
+    def token(self) -> ChecksumAddress:
+        return to_checksum_address(self._view("token()"))
+
+    def bind_token(self, by: Sender, token: str) -> Receipt:
+        """Bind the PayableToken of the typed requests (Membership admin, once)."""
+        return self._send(by, "bindToken(address)", to_checksum_address(token), label="relay.bindToken")
+
+    def set_target_allowed(self, by: Sender, target: str, allowed: bool) -> Receipt:
+        """Allow or disallow a target (Membership admin); it must trust this relay."""
+        return self._send(
+            by, "setTargetAllowed(address,bool)", to_checksum_address(target), allowed,
+            label=f"relay {'allow' if allowed else 'disallow'} {target}",
+        )  # fmt: skip
+
+    def relay_request(self, signed: SignedRequest) -> TxRequest:
+        """The transaction that relays ``signed`` (checked to be signed for this relay)."""
+        if signed.domain.verifying_contract != self.address:
+            raise SignatureError(
+                f"the request was signed for relay {signed.domain.verifying_contract}, "
+                f"not {self.address}"
+            )
+        request = signed.request
+        return TxRequest(
+            self.address,
+            signed.relay_call_data(),
+            label=f"relay {request.PRIMARY_TYPE} of {request.signer} (nonce {request.nonce})",
+        )
+
+    def relay(self, by: Sender, signed: SignedRequest) -> Receipt:
+        """Relay a signed request; ``by`` pays the gas. The sender simulates first, so a
+        request that would fail (expired, replayed, bad signature, or the target's own error,
+        such as ``PayableBelowMinimum``) raises the decoded error and nothing is sent."""
+        if signed.domain.chain_id != by.chain_id:
+            raise SignatureError(
+                f"the request was signed for chain {signed.domain.chain_id}, "
+                f"but the relayer is on chain {by.chain_id}"
+            )
+        return by.send(self.relay_request(signed))
+
+    def relay_split(self, by: Sender, signed: SignedRequest) -> int:
+        """Relay a signed SplitPiece; returns the new piece's token id."""
+        if not isinstance(signed.request, SplitPiece):
+            raise SignatureError(f"not a SplitPiece request: {signed.request.PRIMARY_TYPE}")
+        return _minted(self.relay(by, signed))
+
+
 # ---------------------------------------------------------------------------- demo currency
 
 
@@ -415,6 +483,7 @@ class Contracts:
     registry: RegistryClient
     token: PayableClient
     currency: StableClient
+    relay: RelayClient
 
     @classmethod
     def at(cls, w3: Web3, deployment: Deployment) -> Contracts:
@@ -424,6 +493,7 @@ class Contracts:
             RegistryClient(w3, deployment.registry),
             PayableClient(w3, deployment.token),
             StableClient(w3, deployment.currency),
+            RelayClient(w3, deployment.relay),
         )
 
 
@@ -433,6 +503,7 @@ __all__ = [
     "MembershipClient",
     "PayableClient",
     "RegistryClient",
+    "RelayClient",
     "Role",
     "StableClient",
 ]

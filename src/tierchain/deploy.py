@@ -1,8 +1,9 @@
 """Deploy the contract set in dependency order, wire it, and record it per chain id.
 
-Order: Membership(admin) → InvoiceRegistry(membership) → PayableToken(membership, registry,
-minPieceValue, maxTenor) → registry.bindToken(token) → membership.addListener(token) →
-DemoStableToken(operator). Members are admitted afterwards (the token must already listen).
+Order: Membership(admin) → InvoiceRegistry(membership) → RequestRelay(membership) →
+PayableToken(membership, registry, minPieceValue, maxTenor, relay) → registry.bindToken(token) →
+membership.addListener(token) → relay.bindToken(token) (which also allows the token as a relay
+target) → DemoStableToken(operator). Members are admitted afterwards (the token must already listen).
 The record lives in ``<home>/deployments/<chainId>.json`` (home: ``$TIERCHAIN_HOME`` or
 ``./.tierchain``) and is checked on load: chain id, genesis block, code at every address.
 """
@@ -29,10 +30,11 @@ from tierchain.toolchain import load_artifact
 DAY: Final = 86_400
 DEFAULT_MIN_PIECE_CENTS: Final = 100
 DEFAULT_MAX_TENOR: Final = 365 * DAY
-CONTRACTS: Final = ("membership", "registry", "token", "currency")
+CONTRACTS: Final = ("membership", "registry", "relay", "token", "currency")
 _ARTIFACT_OF: Final = {
     "membership": "Membership",
     "registry": "InvoiceRegistry",
+    "relay": "RequestRelay",
     "token": "PayableToken",
     "currency": "DemoStableToken",
 }
@@ -56,6 +58,7 @@ class Deployment:
     genesis_hash: str
     membership: ChecksumAddress
     registry: ChecksumAddress
+    relay: ChecksumAddress
     token: ChecksumAddress
     currency: ChecksumAddress
     admin: ChecksumAddress
@@ -146,22 +149,28 @@ def deploy_all(
 
     membership = create("membership", admin.address)
     registry = create("registry", membership)
-    token = create("token", membership, registry, min_piece_cents, max_tenor_seconds)
+    relay = create("relay", membership)
+    token = create("token", membership, registry, min_piece_cents, max_tenor_seconds, relay)
     wiring = admin.send_many(
         [
             TxRequest(registry, call_data("InvoiceRegistry", "bindToken(address)", token),
                       label="registry.bindToken"),
             TxRequest(membership, call_data("Membership", "addListener(address)", token),
                       label="membership.addListener"),
+            TxRequest(relay, call_data("RequestRelay", "bindToken(address)", token),
+                      label="relay.bindToken"),
         ]
     )  # fmt: skip
-    hashes["bindToken"], hashes["addListener"] = (r.tx_hash for r in wiring)
+    hashes["bindToken"], hashes["addListener"], hashes["relayBindToken"] = (
+        r.tx_hash for r in wiring
+    )
     currency = create("currency", op)
     deployment = Deployment(
         chain_id=admin.chain_id,
         genesis_hash=genesis_hash(w3),
         membership=membership,
         registry=registry,
+        relay=relay,
         token=token,
         currency=currency,
         admin=admin.address,

@@ -61,6 +61,10 @@ class WalletError(TierchainError):
     exit_code = 8
 
 
+class SignatureError(UsageError):
+    """A signed request whose signature is not its signer's, or a malformed typed request."""
+
+
 class TransactionError(TierchainError):
     """A transaction could not be sent or its outcome is unknown."""
 
@@ -133,6 +137,10 @@ class PayableError(ContractRevert):
     """A ``Payable*`` custom error (payable token)."""
 
 
+class RelayError(ContractRevert):
+    """A ``Relay*`` custom error (signed-request relay: expired, bad nonce or signature, ...)."""
+
+
 class CurrencyError(ContractRevert):
     """An ERC-20 / demo currency error (``ERC20*``, ``DemoToken*``)."""
 
@@ -154,6 +162,7 @@ _FAMILIES: tuple[tuple[str, type[ContractRevert]], ...] = (
     ("Membership", MembershipError),
     ("Registry", RegistryError),
     ("Payable", PayableError),
+    ("Relay", RelayError),
     ("ERC20", CurrencyError),
     ("DemoToken", CurrencyError),
 )

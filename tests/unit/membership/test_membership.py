@@ -582,10 +582,11 @@ def test_add_listener_beyond_maximum_reverts(ListenerProbe, membership, token, a
 
 
 def test_extra_payable_tokens_can_listen(
-    PayableToken, membership, registry, admin, newcomer, members
+    PayableToken, membership, registry, relay, admin, newcomer, members
 ):
     extra = [
-        PayableToken.deploy(membership, registry, 100, 86_400, {"from": admin}) for _ in range(3)
+        PayableToken.deploy(membership, registry, 100, 86_400, relay, {"from": admin})
+        for _ in range(3)
     ]
     for t in extra:
         membership.addListener(t, {"from": admin})

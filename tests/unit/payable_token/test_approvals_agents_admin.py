@@ -248,11 +248,13 @@ def test_configuration_is_checked(token, operator, suppliers, members):
         token.setTradingPaused(False, {"from": operator})
 
 
-def test_constructor_rejects_bad_settings(PayableToken, membership, registry, admin):
+def test_constructor_rejects_bad_settings(PayableToken, membership, registry, relay, admin):
     with brownie.reverts(err("PayableZeroAddress")):
-        PayableToken.deploy(brownie.ZERO_ADDRESS, registry, MIN_PIECE, 30 * DAY, {"from": admin})
+        PayableToken.deploy(brownie.ZERO_ADDRESS, registry, MIN_PIECE, 30 * DAY, relay, {"from": admin})
+    with brownie.reverts(err("PayableZeroAddress")):
+        PayableToken.deploy(membership, registry, MIN_PIECE, 30 * DAY, brownie.ZERO_ADDRESS, {"from": admin})
     with brownie.reverts(err("PayableInvalidConfig", 0)):
-        PayableToken.deploy(membership, registry, 0, 30 * DAY, {"from": admin})
+        PayableToken.deploy(membership, registry, 0, 30 * DAY, relay, {"from": admin})
 
 
 def test_membership_push_only_from_membership(token, suppliers):
