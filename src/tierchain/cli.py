@@ -145,6 +145,11 @@ def deploy(rpc: str, dev_account: int, operator_account: int) -> None:
     click.echo(f"recorded in {state_home() / 'deployments' / f'{chain_id}.json'}")
 
 
+from tierchain.cli_journal import JOURNAL_COMMANDS  # noqa: E402
+
+for _command in JOURNAL_COMMANDS: cli.add_command(_command)  # noqa: E701
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="tierchain")
