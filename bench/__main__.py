@@ -1,7 +1,7 @@
 """Run every benchmark: `python -m bench` (what `make bench` runs).
 
 Each bench prints its table and writes bench/results/<name>.json. The chain benches start and
-stop their own Ganache (shanghai), one after the other.
+stop their own Ganache (shanghai), one after the other; bench_throughput its own Anvil.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHES = ["bench.bench_gas", "bench.bench_registry", "bench.bench_merkle"]
+BENCHES = ["bench.bench_gas", "bench.bench_registry", "bench.bench_merkle", "bench.bench_throughput"]
 
 
 def main() -> int:
