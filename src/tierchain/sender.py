@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Final, Literal, cast
 
 from eth_abi.abi import decode as abi_decode
@@ -103,9 +104,15 @@ class Receipt:
     status: int
     contract_address: ChecksumAddress | None
     effective_gas_price: int
-    events: tuple[Event, ...] = ()
     label: str = ""
     logs: tuple[Mapping[str, Any], ...] = field(default=(), repr=False)
+
+    @cached_property
+    def events(self) -> tuple[Event, ...]:
+        """The logs decoded by every artifact's ABI (on first use: a batch of receipts nobody
+        reads costs no decoding)."""
+        decoder = default_event_decoder()
+        return tuple(e for e in (decoder.decode(log) for log in self.logs) if e is not None)
 
     def events_named(self, name: str) -> list[Event]:
         return [e for e in self.events if e.name == name]
@@ -458,9 +465,7 @@ class Sender:
         return [self._receipt(found[i], s) for i, s in enumerate(signed)]
 
     def _receipt(self, raw: Mapping[str, Any], signed: SignedTx) -> Receipt:
-        decoder = default_event_decoder()
         logs = tuple(cast(Sequence[Mapping[str, Any]], raw.get("logs", ())))
-        events = tuple(e for e in (decoder.decode(log) for log in logs) if e is not None)
         created = raw.get("contractAddress")
         return Receipt(
             tx_hash=signed.tx_hash,
@@ -469,7 +474,6 @@ class Sender:
             status=int(raw["status"]),
             contract_address=to_checksum_address(str(created)) if created else None,
             effective_gas_price=int(raw.get("effectiveGasPrice", 0) or 0),
-            events=events,
             label=signed.request.label,
             logs=logs,
         )
