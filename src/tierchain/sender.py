@@ -26,10 +26,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Final, Literal, cast
 
+import rlp  # type: ignore[import-untyped]
 from eth_abi.abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
+from eth_keys.datatypes import PrivateKey
 from eth_typing import ChecksumAddress, HexStr
 from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound
@@ -243,6 +246,7 @@ class Sender:
         self.chain_id: int = w3.eth.chain_id
         self._gas_cap = int(w3.eth.get_block("latest")["gasLimit"])
         self._slot = _slot(self.chain_id, self.address)
+        self._key = PrivateKey(bytes(account.key))
         self.resync_nonce()
 
     def __repr__(self) -> str:
@@ -326,11 +330,15 @@ class Sender:
             }
             if req.to is not None:
                 tx["to"] = req.to
-            signed = self.account.sign_transaction(tx)
+            if "maxFeePerGas" in tx:
+                raw, tx_hash = sign_dynamic_fee(self._key, tx)
+            else:
+                signed = self.account.sign_transaction(tx)
+                raw, tx_hash = bytes(signed.raw_transaction), bytes(signed.hash)
             self._slot.next_nonce = tx["nonce"] + 1
         result = SignedTx(
-            tx_hash=HexStr("0x" + bytes(signed.hash).hex()),
-            raw=bytes(signed.raw_transaction),
+            tx_hash=HexStr("0x" + tx_hash.hex()),
+            raw=raw,
             sender=self.address,
             nonce=tx["nonce"],
             gas=gas,
@@ -576,6 +584,25 @@ class Sender:
         if receipt.contract_address is None:
             raise TransactionError(f"{label or 'deployment'}: no contract address", receipt.tx_hash)
         return receipt
+
+
+def sign_dynamic_fee(key: PrivateKey, tx: Mapping[str, Any]) -> tuple[bytes, bytes]:
+    """Sign an EIP-1559 (type 2) transaction: (raw bytes, hash).
+
+    The same bytes eth-account's ``sign_transaction`` produces (deterministic RFC 6979 signature
+    by the same secp256k1 backend; ``tests/python/test_signing.py`` compares them), without its
+    per-call key derivation and double dict validation: signing is most of the library's own
+    cost per transaction."""
+    to = tx.get("to")
+    fields: list[Any] = [
+        int(tx["chainId"]), int(tx["nonce"]), int(tx["maxPriorityFeePerGas"]),
+        int(tx["maxFeePerGas"]), int(tx["gas"]), bytes.fromhex(str(to)[2:]) if to else b"",
+        int(tx.get("value", 0)), bytes(tx.get("data", b"")), [],
+    ]  # fmt: skip
+    digest = keccak(b"\x02" + rlp.encode(fields))
+    signature = key.sign_msg_hash(digest)
+    raw = b"\x02" + rlp.encode([*fields, signature.v, signature.r, signature.s])
+    return raw, keccak(raw)
 
 
 def _normalise_receipt(raw: Mapping[str, Any]) -> dict[str, Any]:
