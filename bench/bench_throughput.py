@@ -39,9 +39,17 @@ from tierchain.sender import Sender, TxRequest
 BENCH_PORT = 9686
 
 
-def _timed(fn: Callable[[], Any]) -> float:
-    start = time.perf_counter()
+CPU: dict[str, list[float]] = {}
+"""CPU seconds of this process per measured call, by name (see _timed)."""
+
+
+def _timed(fn: Callable[[], Any], cpu_key: str | None = None) -> float:
+    """Wall-clock seconds of ``fn()``; with ``cpu_key``, also record this process's CPU time
+    (the client's own work per transaction, which the machine's load does not inflate much)."""
+    start, cpu = time.perf_counter(), time.process_time()
     fn()
+    if cpu_key is not None:
+        CPU.setdefault(cpu_key, []).append(time.process_time() - cpu)
     return time.perf_counter() - start
 
 
@@ -70,7 +78,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=300, help="transactions per measurement")
     parser.add_argument("--port", type=int, default=BENCH_PORT)
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median)")
     args = parser.parse_args()
     n, n_slow, rounds = args.n, max(20, args.n // 5), args.rounds
 
@@ -106,7 +114,7 @@ def main() -> int:
                 hashes = [w3.eth.send_raw_transaction(s.raw_transaction) for s in signed]
                 fetch(w3, ["0x" + bytes(h).hex() for h in hashes])
 
-            return n / _timed(run)
+            return n / _timed(run, "raw" if fetch is _receipts_one_by_one else "raw_b")
 
         # (b) web3.py's defaults, one transaction at a time
         erc20 = c.currency.contract
@@ -170,7 +178,7 @@ def main() -> int:
                     w3.eth.send_raw_transaction(s.raw)
                 _receipts_batched(w3, [s.tx_hash for s in signed])
 
-            return n / _timed(run)
+            return n / _timed(run, "raw_ops")
 
         names = ("raw", "raw_b", "raw_ops", "lib", "journal")
         rates: dict[str, list[float]] = {k: [] for k in names}
@@ -178,8 +186,10 @@ def main() -> int:
             rates["raw"].append(raw_run(_receipts_one_by_one, keys[5]))
             rates["raw_b"].append(raw_run(_receipts_batched, keys[6]))
             rates["raw_ops"].append(raw_ops())
-            rates["lib"].append(n / _timed(lambda: supplier.send_many(ops(n), estimate="shape")))
-            rates["journal"].append(n / _timed(lambda r=r: journaled(f"throughput-{r}")))
+            rates["lib"].append(
+                n / _timed(lambda: supplier.send_many(ops(n), estimate="shape"), "lib"))
+            rates["journal"].append(
+                n / _timed(lambda r=r: journaled(f"throughput-{r}"), "journal"))
         med = {k: statistics.median(v) for k, v in rates.items()}
         raw = max(med["raw"], med["raw_b"])
         report.add("tps.raw_signed", round(med["raw"], 1), "tx/s", "raw")
@@ -205,6 +215,11 @@ def main() -> int:
                 supplier.send(r)
 
         report.add("tps.library_send_one_at_a_time", round(n_slow / _timed(one_by_one), 1), "tx/s")
+        for key, metric in (("raw_b", "cpu_per_tx.raw_signed"), ("raw_ops", "cpu_per_tx.raw_signed:ops=lifecycle"),
+                            ("lib", "cpu_per_tx.library_lifecycle"),
+                            ("journal", "cpu_per_tx.library_lifecycle:journal=yes")):  # fmt: skip
+            report.add(metric, round(1000 * statistics.median(CPU[key]) / n, 2), "ms",
+                       "raw" if key.startswith("raw") else "tierchain")  # fmt: skip
         report.add("ratio.library_to_raw", round(rate_lib / raw, 2), "x")
         report.add("ratio.library_to_raw:journal=yes", round(rate_journal / raw, 2), "x")
         report.add("ratio.library_to_raw:ops=lifecycle", round(rate_lib / med["raw_ops"], 2), "x")

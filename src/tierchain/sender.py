@@ -443,6 +443,17 @@ class Sender:
     ) -> list[Receipt]:
         limit = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
+        # One key's transactions are mined in nonce order: poll the last one alone (one cheap
+        # request per poll) until it is in, then fetch every receipt in batch requests.
+        last = max(signed, key=lambda one: one.nonce)
+        while time.monotonic() < deadline:
+            try:
+                tail = self.w3.eth.get_transaction_receipt(last.tx_hash)
+            except TransactionNotFound:
+                tail = None
+            if tail is not None and tail.get("blockNumber") is not None:
+                break
+            time.sleep(self.poll_interval)
         found: dict[int, Mapping[str, Any]] = {}
         while True:
             missing = [i for i in range(len(signed)) if i not in found]
