@@ -26,10 +26,12 @@ from web3.logs import DISCARD
 
 from tierchain.cli import cli
 from tierchain.contracts import ZERO_ADDRESS, Contracts, _minted
+from tierchain.errors import CurrencyError
 from tierchain.journal import (
     LIFECYCLE_FACE,
     PHASES,
     Journal,
+    JournalError,
     NonceConsumedError,
     NonceHeldError,
     Step,
@@ -368,3 +370,34 @@ def test_a_workflow_id_is_used_once(w3: Web3, keys: list[Any], env: WorkflowEnv)
     build_workflow(env, "twice", "lifecycle", lifecycle_params(w3, keys)).run()
     with pytest.raises(Exception, match="already exists"):
         build_workflow(env, "twice", "lifecycle", lifecycle_params(w3, keys)).run()
+
+
+# ---------------------------------------------------------------------------- a failed step
+
+
+def test_a_step_mined_with_status_zero_stops_and_is_retried_only_on_request(
+    w3: Web3, lib: Contracts, home: Path, keys: list[Any], env: WorkflowEnv
+) -> None:
+    payer, payee = keys[8], keys[9].address
+    start = w3.eth.get_transaction_count(payer.address)
+    balance = lib.currency.balance_of(payee)
+
+    def workflow(e: WorkflowEnv) -> Workflow:
+        wf = Workflow(e.journal, "pay", w3)
+        # explicit gas: not simulated, so an empty balance fails on chain (status 0)
+        return wf.step("pay", e.sender_for(payer.address), lambda o: TxRequest(
+            lib.currency.address,
+            lib.currency.request("transfer(address,uint256)", payee, 500).data, gas=100_000))
+
+    with pytest.raises(CurrencyError, match="ERC20InsufficientBalance"):
+        workflow(env).run()
+    assert env.journal.workflow("pay").status == "failed"
+    assert env.journal.steps("pay")[0].status == "failed"
+    with pytest.raises(JournalError, match="--retry-failed"):
+        workflow(make_env(w3, home, keys)).resume()
+    lib.currency.mint(Sender(w3, keys[1]), payer.address, 500)
+    workflow(make_env(w3, home, keys)).resume(retry_failed=True)
+    assert lib.currency.balance_of(payee) == balance + 500  # paid once
+    assert w3.eth.get_transaction_count(payer.address) == start + 2  # the failure + the retry
+    assert "reset" in [e["what"] for e in env.journal.events("pay")]
+    assert env.journal.workflow("pay").status == "done"
