@@ -9,7 +9,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHES = ["bench.bench_gas", "bench.bench_registry", "bench.bench_merkle", "bench.bench_relay"]
+BENCHES = [
+    "bench.bench_gas",
+    "bench.bench_registry",
+    "bench.bench_merkle",
+    "bench.bench_relay",
+    "bench.bench_throughput",
+]
 
 
 def main() -> int:

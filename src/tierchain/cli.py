@@ -41,6 +41,7 @@ from tierchain.cli_common import (
     piece_json,
 )
 from tierchain.cli_invoices import invoices
+from tierchain.cli_journal import JOURNAL_COMMANDS
 from tierchain.cli_members import members, role_names
 from tierchain.cli_payables import payables
 from tierchain.cli_wallet import wallet
@@ -355,6 +356,8 @@ main.add_command(members)
 main.add_command(invoices)
 main.add_command(payables)
 main.add_command(request_group)
+for _command in JOURNAL_COMMANDS:
+    main.add_command(_command)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ A :class:`Sender` acts for one local account (an eth-account ``LocalAccount``):
   :meth:`Sender.wait`; ``on_signed`` is called between signing and broadcasting;
 * :meth:`Sender.wait` polls for the receipt with a timeout, checks ``status == 1`` (web3's wait
   does not) and, on status 0, replays the call at the parent block to decode the revert;
-* :meth:`Sender.send_many` signs and broadcasts a batch before waiting on any receipt.
+* :meth:`Sender.send_many` signs and broadcasts a batch before waiting on any receipt; it takes
+  the fees once per batch, can estimate gas once per call shape (``estimate="shape"``) and polls
+  the batch's receipts in JSON-RPC batches (:meth:`Sender.wait_many`).
 """
 
 from __future__ import annotations
@@ -21,12 +23,16 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, cast
+from functools import cached_property
+from typing import Any, Final, Literal, cast
 
+import rlp  # type: ignore[import-untyped]
 from eth_abi.abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
+from eth_keys.datatypes import PrivateKey
 from eth_typing import ChecksumAddress, HexStr
 from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound
@@ -45,6 +51,13 @@ from tierchain.errors import (
 
 GWEI: Final = 10**9
 DEFAULT_PRIORITY_FEE: Final = 1 * GWEI
+RECEIPT_BATCH: Final = 200  # receipts asked for in one JSON-RPC batch request
+
+Estimate = Literal["each", "shape"]
+"""Gas estimation in a batch: ``each`` request (every one simulated), or once per call
+``shape`` (target, selector, calldata length, value or not): the first request of each shape is
+simulated (a revert there stops the batch before anything is signed) and the others reuse its
+limit. Requests with an explicit ``gas`` are never estimated."""
 
 
 # ---------------------------------------------------------------------------- records
@@ -94,9 +107,15 @@ class Receipt:
     status: int
     contract_address: ChecksumAddress | None
     effective_gas_price: int
-    events: tuple[Event, ...] = ()
     label: str = ""
     logs: tuple[Mapping[str, Any], ...] = field(default=(), repr=False)
+
+    @cached_property
+    def events(self) -> tuple[Event, ...]:
+        """The logs decoded by every artifact's ABI (on first use: a batch of receipts nobody
+        reads costs no decoding)."""
+        decoder = default_event_decoder()
+        return tuple(e for e in (decoder.decode(log) for log in self.logs) if e is not None)
 
     def events_named(self, name: str) -> list[Event]:
         return [e for e in self.events if e.name == name]
@@ -227,6 +246,7 @@ class Sender:
         self.chain_id: int = w3.eth.chain_id
         self._gas_cap = int(w3.eth.get_block("latest")["gasLimit"])
         self._slot = _slot(self.chain_id, self.address)
+        self._key = PrivateKey(bytes(account.key))
         self.resync_nonce()
 
     def __repr__(self) -> str:
@@ -245,6 +265,19 @@ class Sender:
     def next_nonce(self) -> int:
         n = self._slot.next_nonce
         return self.resync_nonce() if n is None else n
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The key's lock (shared by every Sender of this key in the process): hold it to sign,
+        record and broadcast as one unit."""
+        return self._slot.lock
+
+    def note_nonce_used(self, nonce: int) -> None:
+        """Tell the counter that ``nonce`` is taken by a transaction signed elsewhere (e.g. a
+        journal re-broadcasting recorded bytes), so the next signature uses a later one."""
+        with self._slot.lock:
+            if self._slot.next_nonce is None or self._slot.next_nonce <= nonce:
+                self._slot.next_nonce = nonce + 1
 
     # -- simulation, gas and fees -------------------------------------------------------------
 
@@ -297,11 +330,15 @@ class Sender:
             }
             if req.to is not None:
                 tx["to"] = req.to
-            signed = self.account.sign_transaction(tx)
+            if "maxFeePerGas" in tx:
+                raw, tx_hash = sign_dynamic_fee(self._key, tx)
+            else:
+                signed = self.account.sign_transaction(tx)
+                raw, tx_hash = bytes(signed.raw_transaction), bytes(signed.hash)
             self._slot.next_nonce = tx["nonce"] + 1
         result = SignedTx(
-            tx_hash=HexStr("0x" + bytes(signed.hash).hex()),
-            raw=bytes(signed.raw_transaction),
+            tx_hash=HexStr("0x" + tx_hash.hex()),
+            raw=raw,
             sender=self.address,
             nonce=tx["nonce"],
             gas=gas,
@@ -357,10 +394,9 @@ class Sender:
                 raw = cast(Mapping[str, Any], self.w3.eth.get_transaction_receipt(signed.tx_hash))
             except TransactionNotFound:
                 raw = None
-            if raw is not None and raw.get("blockNumber") is not None:
-                depth = self.w3.eth.block_number - int(raw["blockNumber"]) + 1
-                if depth >= self.confirmations:
-                    break
+            number = raw.get("blockNumber") if raw is not None else None
+            if number is not None and self._confirmed(int(number)):
+                break
             if time.monotonic() >= deadline:
                 raise TransactionTimeoutError(
                     f"{signed.request.label or 'transaction'} {signed.tx_hash} (nonce "
@@ -369,15 +405,86 @@ class Sender:
                     signed.tx_hash,
                 )
             time.sleep(self.poll_interval)
+        assert raw is not None  # the loop ends on a receipt (or raises)
         receipt = self._receipt(raw, signed)
         if check and receipt.status != 1:
             raise self._failure(receipt, signed)
         return receipt
 
+    def _confirmed(self, block_number: int, head: int | None = None) -> bool:
+        """A receipt in ``block_number`` has the configured confirmations (one needs no look-up:
+        the block that holds it is the first)."""
+        if self.confirmations <= 1:
+            return True
+        top = self.w3.eth.block_number if head is None else head
+        return top - block_number + 1 >= self.confirmations
+
+    def wait_many(
+        self, signed: Sequence[SignedTx], *, timeout: float | None = None, check: bool = True
+    ) -> list[Receipt]:
+        """Wait for every receipt of ``signed`` (in order), asking for the missing ones in
+        JSON-RPC batch requests (one round trip per poll, not one per transaction). With
+        ``check``, the first status-0 transaction raises its decoded revert once all are in."""
+        if not signed:
+            return []
+        batch = getattr(self.w3.provider, "make_batch_request", None)
+        if batch is None or len(signed) == 1:
+            receipts = [self.wait(s, timeout=timeout, check=False) for s in signed]
+        else:
+            receipts = self._wait_batched(signed, timeout, batch)
+        if check:
+            for receipt, one in zip(receipts, signed, strict=True):
+                if receipt.status != 1:
+                    raise self._failure(receipt, one)
+        return receipts
+
+    def _wait_batched(
+        self, signed: Sequence[SignedTx], timeout: float | None, batch: Callable[..., Any]
+    ) -> list[Receipt]:
+        limit = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        # One key's transactions are mined in nonce order: poll the last one alone (one cheap
+        # request per poll) until it is in, then fetch every receipt in batch requests.
+        last = max(signed, key=lambda one: one.nonce)
+        while time.monotonic() < deadline:
+            try:
+                tail = self.w3.eth.get_transaction_receipt(last.tx_hash)
+            except TransactionNotFound:
+                tail = None
+            if tail is not None and tail.get("blockNumber") is not None:
+                break
+            time.sleep(self.poll_interval)
+        found: dict[int, Mapping[str, Any]] = {}
+        while True:
+            missing = [i for i in range(len(signed)) if i not in found]
+            for start in range(0, len(missing), RECEIPT_BATCH):
+                chunk = missing[start : start + RECEIPT_BATCH]
+                calls = [("eth_getTransactionReceipt", [signed[i].tx_hash]) for i in chunk]
+                answers = batch(calls)
+                if not isinstance(answers, list) or len(answers) != len(chunk):
+                    raise TransactionError(f"receipt batch request failed: {answers!r}"[:300])
+                for i, answer in zip(chunk, answers, strict=True):
+                    raw = answer.get("result") if isinstance(answer, Mapping) else None
+                    if raw and raw.get("blockNumber") is not None:
+                        found[i] = _normalise_receipt(raw)
+            if len(found) == len(signed):
+                head = self.w3.eth.block_number if self.confirmations > 1 else None
+                if all(self._confirmed(int(r["blockNumber"]), head) for r in found.values()):
+                    break
+            if time.monotonic() >= deadline:
+                late = signed[min(i for i in range(len(signed)) if i not in found)] if len(
+                    found) < len(signed) else signed[0]  # fmt: skip
+                raise TransactionTimeoutError(
+                    f"{len(signed) - len(found)} of {len(signed)} transactions (first "
+                    f"{late.tx_hash}, nonce {late.nonce}) not confirmed within {limit:.0f} s; they "
+                    "may still be mined: wait on their hashes again rather than sending anew",
+                    late.tx_hash,
+                )
+            time.sleep(self.poll_interval)
+        return [self._receipt(found[i], s) for i, s in enumerate(signed)]
+
     def _receipt(self, raw: Mapping[str, Any], signed: SignedTx) -> Receipt:
-        decoder = default_event_decoder()
         logs = tuple(cast(Sequence[Mapping[str, Any]], raw.get("logs", ())))
-        events = tuple(e for e in (decoder.decode(log) for log in logs) if e is not None)
         created = raw.get("contractAddress")
         return Receipt(
             tx_hash=signed.tx_hash,
@@ -386,7 +493,6 @@ class Sender:
             status=int(raw["status"]),
             contract_address=to_checksum_address(str(created)) if created else None,
             effective_gas_price=int(raw.get("effectiveGasPrice", 0) or 0),
-            events=events,
             label=signed.request.label,
             logs=logs,
         )
@@ -429,32 +535,59 @@ class Sender:
             self.broadcast(signed)
         return self.wait(signed)
 
-    def send_many(self, reqs: Sequence[TxRequest]) -> list[Receipt]:
+    def sign_many(
+        self,
+        reqs: Sequence[TxRequest],
+        *,
+        estimate: Estimate = "each",
+        fees: Mapping[str, int] | None = None,
+    ) -> list[SignedTx]:
+        """Sign ``reqs`` with consecutive nonces and one fee quote; nothing is sent.
+
+        Gas is estimated against the state before the batch: give ``gas`` explicitly for a
+        request that depends on an earlier one, or use ``estimate="shape"`` (see
+        :data:`Estimate`). A revert in any estimation raises before anything is signed."""
+        quote = dict(fees) if fees is not None else self.fees()
+        limits: list[int] = []
+        by_shape: dict[tuple[str | None, bytes, int, bool], int] = {}
+        for req in reqs:
+            if req.gas is not None:
+                limits.append(req.gas)
+                continue
+            if estimate == "each":
+                limits.append(self.estimate_gas(req))
+                continue
+            shape = (req.to, req.data[:4], len(req.data), req.value != 0)
+            if shape not in by_shape:
+                by_shape[shape] = self.estimate_gas(req)
+            limits.append(by_shape[shape])
+        with self._slot.lock:
+            return [
+                self.sign(TxRequest(r.to, r.data, r.value, gas, r.label), fees=quote)
+                for r, gas in zip(reqs, limits, strict=True)
+            ]
+
+    def send_many(
+        self, reqs: Sequence[TxRequest], *, estimate: Estimate = "each"
+    ) -> list[Receipt]:
         """Sign and broadcast every request, then wait on all receipts (in order).
 
-        Gas of each request is estimated against the state before the batch: give ``gas``
-        explicitly for a request that depends on an earlier one. The first failure is raised
-        after every receipt is in.
+        Fees are quoted once for the batch and receipts polled in JSON-RPC batches; gas as in
+        :meth:`sign_many`. The first failure is raised after every receipt is in.
         """
-        fees = self.fees()
         sent: list[SignedTx] = []
         with self._slot.lock:
-            signed_all = [self.sign(r, fees=fees) for r in reqs]
+            signed_all = self.sign_many(reqs, estimate=estimate)
             for signed in signed_all:
                 try:
                     self.broadcast(signed)
                 except TierchainError:
                     # later ones were signed but never sent: their nonces are free again
                     self._slot.next_nonce = signed.nonce
-                    for s in sent:
-                        self.wait(s, check=False)
+                    self.wait_many(sent, check=False)
                     raise
                 sent.append(signed)
-        receipts = [self.wait(s, check=False) for s in sent]
-        for receipt, signed in zip(receipts, sent, strict=True):
-            if receipt.status != 1:
-                raise self._failure(receipt, signed)
-        return receipts
+        return self.wait_many(sent)
 
     def deploy(self, creation_code: bytes, label: str = "") -> Receipt:
         """Create a contract; the receipt's ``contract_address`` is the new address."""
@@ -462,6 +595,43 @@ class Sender:
         if receipt.contract_address is None:
             raise TransactionError(f"{label or 'deployment'}: no contract address", receipt.tx_hash)
         return receipt
+
+
+def sign_dynamic_fee(key: PrivateKey, tx: Mapping[str, Any]) -> tuple[bytes, bytes]:
+    """Sign an EIP-1559 (type 2) transaction: (raw bytes, hash).
+
+    The same bytes eth-account's ``sign_transaction`` produces (deterministic RFC 6979 signature
+    by the same secp256k1 backend; ``tests/python/test_signing.py`` compares them), without its
+    per-call key derivation and double dict validation: signing is most of the library's own
+    cost per transaction."""
+    to = tx.get("to")
+    fields: list[Any] = [
+        int(tx["chainId"]), int(tx["nonce"]), int(tx["maxPriorityFeePerGas"]),
+        int(tx["maxFeePerGas"]), int(tx["gas"]), bytes.fromhex(str(to)[2:]) if to else b"",
+        int(tx.get("value", 0)), bytes(tx.get("data", b"")), [],
+    ]  # fmt: skip
+    digest = keccak(b"\x02" + rlp.encode(fields))
+    signature = key.sign_msg_hash(digest)
+    raw = b"\x02" + rlp.encode([*fields, signature.v, signature.r, signature.s])
+    return raw, keccak(raw)
+
+
+def _normalise_receipt(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A receipt as the JSON-RPC answer gives it (hex strings) in the shape web3 formats it."""
+    out: dict[str, Any] = dict(raw)
+    for key in ("blockNumber", "gasUsed", "status", "effectiveGasPrice", "transactionIndex"):
+        if isinstance(out.get(key), str):
+            out[key] = int(out[key], 16)
+    logs = []
+    for log in raw.get("logs") or ():
+        item = dict(log)
+        item["topics"] = [HexBytes(t) for t in log.get("topics", ())]
+        item["data"] = HexBytes(log.get("data", "0x"))
+        if isinstance(item.get("logIndex"), str):
+            item["logIndex"] = int(item["logIndex"], 16)
+        logs.append(item)
+    out["logs"] = logs
+    return out
 
 
 def _brief(exc: BaseException) -> str:
