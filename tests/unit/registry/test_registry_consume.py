@@ -12,7 +12,7 @@ def test_consume_records_issued_and_emits(
     registry: Any, registered: Any, token: Any, core: Any, supplier: Any
 ) -> None:
     tx = registry.consume(registered.root, core, supplier, 300_000_00, {"from": token})
-    assert registry.packageOf(registered.root)[6] == 300_000_00
+    assert registry.packageOf(registered.root)[5] == 300_000_00
     assert tx.events["PackageConsumed"] == {
         "root": hexed(registered.root),
         "amountCents": 300_000_00,
@@ -20,7 +20,7 @@ def test_consume_records_issued_and_emits(
     }
     tx = registry.consume(registered.root, core, supplier, 200_000_00, {"from": token})
     assert tx.events["PackageConsumed"]["issuedCents"] == 500_000_00
-    assert registry.packageOf(registered.root)[6] == 500_000_00
+    assert registry.packageOf(registered.root)[5] == 500_000_00
 
 
 def test_consume_exactly_the_total(
@@ -28,7 +28,7 @@ def test_consume_exactly_the_total(
 ) -> None:
     registry.consume(registered.root, core, supplier, TOTAL - 1, {"from": token})
     registry.consume(registered.root, core, supplier, 1, {"from": token})
-    assert registry.packageOf(registered.root)[6] == TOTAL
+    assert registry.packageOf(registered.root)[5] == TOTAL
 
 
 def test_consume_above_the_total_reverts(
