@@ -24,6 +24,7 @@ from tierchain.chain import (
     start_chain,
     stop_chain,
 )
+from tierchain.cli_trace import trace as trace_command
 from tierchain.deploy import deploy_all, state_home
 from tierchain.errors import TierchainError, UsageError
 from tierchain.sender import Sender
@@ -143,6 +144,9 @@ def deploy(rpc: str, dev_account: int, operator_account: int) -> None:
     for name in ("membership", "registry", "token", "currency"):
         click.echo(f"  {name:<10} {d.address_of(name)}")
     click.echo(f"recorded in {state_home() / 'deployments' / f'{chain_id}.json'}")
+
+
+cli.add_command(trace_command)
 
 
 def main() -> None:
