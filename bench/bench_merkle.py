@@ -9,6 +9,8 @@ Run: ``python -m bench.bench_merkle`` (all sizes) or ``python -m bench.bench_mer
 * ``mem.merkle_build:n=N`` (bytes): peak Python allocation of the same build in this process
   (tracemalloc, a separate run so that tracing does not slow the timed one). Forked workers
   are separate processes and not counted; each holds roughly its share of the hashes.
+* ``mem.merkle_build_shared_map:n=N`` (bytes): the anonymous shared map the parallel build
+  writes its hashes to (6 words per invoice), which tracemalloc does not count.
 * ``time.proof:n=N`` (s): one proof from the built package (median of 101, index already
   built); ``time.proof_first:n=N`` includes building the key index on first use.
 """
@@ -23,7 +25,8 @@ import tracemalloc
 from datetime import date, timedelta
 
 from bench.common import Report
-from tierchain.invoices import Invoice, build_package, prove
+from tierchain.invoices import _REGIONS as SHARED_REGIONS
+from tierchain.invoices import PARALLEL_THRESHOLD, Invoice, build_package, prove
 
 SELLER = "91310000MA1FL0000X"
 BUYER = "91440300MA5D00000Y"
@@ -76,6 +79,8 @@ def run(sizes: list[int]) -> Report:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         report.add(f"mem.merkle_build:n={n}", peak, "bytes")
+        if n >= PARALLEL_THRESHOLD:  # the workers' shared map, which tracemalloc does not see
+            report.add(f"mem.merkle_build_shared_map:n={n}", SHARED_REGIONS * 32 * n, "bytes")
         del package, invoices
         print(f"n={n:>9,}: build {build_s:.3f} s, peak {peak / 2**20:,.0f} MiB", flush=True)
     return report
