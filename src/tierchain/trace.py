@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from rich.console import Console
@@ -354,6 +355,10 @@ def trace_to_json(trace: Trace) -> dict[str, Any]:
     }
 
 
+def _utc(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def _cents(cents: int, currency: str = "") -> str:
     text = invoices.format_cents(cents)
     return f"{text} {currency}".rstrip()
@@ -380,11 +385,11 @@ def render_trace(trace: Trace, console: Console) -> None:
         )
     pay = node.add(
         f"payable [cyan]{p.payable_id}[/] ({p.status}): {_cents(p.face_value, cur)} owed by "
-        f"{p.debtor} to {p.first_creditor}, maturity {p.maturity_at}"
+        f"{p.debtor} to {p.first_creditor}, maturity {_utc(p.maturity_at)}"
     )
     reg = trace.registration
     registered = (
-        f", registered in block {reg.block_number} at {reg.registered_at}, document "
+        f", registered in block {reg.block_number} at {_utc(reg.registered_at)}, document "
         f"{_hex(reg.document_hash)[:18]}…"
         if reg
         else ""
