@@ -9,6 +9,11 @@ Run: ``python -m bench.bench_merkle`` (all sizes) or ``python -m bench.bench_mer
 * ``mem.merkle_build:n=N`` (bytes): peak Python allocation of the same build in this process
   (tracemalloc, a separate run so that tracing does not slow the timed one). Forked workers
   are separate processes and not counted; each holds roughly its share of the hashes.
+* ``mem.merkle_build_shared_map:n=N`` (bytes): the anonymous shared map the parallel build
+  writes its hashes to (6 words per invoice), which tracemalloc does not count.
+* ``cpu.merkle_build_parent:n=N`` / ``cpu.merkle_build_workers:n=N`` (s): CPU time of the
+  timed build in this process and in its forked workers; ``load.avg_1min:n=N``: the machine's
+  load average right after it (a shared machine's load inflates the wall time).
 * ``time.proof:n=N`` (s): one proof from the built package (median of 101, index already
   built); ``time.proof_first:n=N`` includes building the key index on first use.
 """
@@ -23,7 +28,8 @@ import tracemalloc
 from datetime import date, timedelta
 
 from bench.common import Report
-from tierchain.invoices import Invoice, build_package, prove
+from tierchain.invoices import _REGIONS as SHARED_REGIONS
+from tierchain.invoices import PARALLEL_THRESHOLD, Invoice, build_package, prove
 
 SELLER = "91310000MA1FL0000X"
 BUYER = "91440300MA5D00000Y"
@@ -52,10 +58,20 @@ def run(sizes: list[int]) -> Report:
     report = Report(bench="merkle", chain=None)
     for n in sizes:
         invoices = synthetic_invoices(n)
+        c0 = os.times()
         t0 = time.perf_counter()
         package = build_package(invoices)
         build_s = time.perf_counter() - t0
+        c1 = os.times()
+        load = os.getloadavg()[0]
         report.add(f"time.merkle_build:n={n}", round(build_s, 4), "s")
+        # CPU seconds, which other processes on a shared machine disturb far less than wall time:
+        # on an idle machine with W cores the wall time is about parent + workers / W.
+        parent = c1.user - c0.user + c1.system - c0.system
+        workers = (c1.children_user - c0.children_user) + (c1.children_system - c0.children_system)
+        report.add(f"cpu.merkle_build_parent:n={n}", round(parent, 3), "s")
+        report.add(f"cpu.merkle_build_workers:n={n}", round(workers, 3), "s")
+        report.add(f"load.avg_1min:n={n}", round(load, 2), "processes")
 
         middle = invoices[n // 2]
         t0 = time.perf_counter()
@@ -76,8 +92,14 @@ def run(sizes: list[int]) -> Report:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         report.add(f"mem.merkle_build:n={n}", peak, "bytes")
+        if n >= PARALLEL_THRESHOLD:  # the workers' shared map, which tracemalloc does not see
+            report.add(f"mem.merkle_build_shared_map:n={n}", SHARED_REGIONS * 32 * n, "bytes")
         del package, invoices
-        print(f"n={n:>9,}: build {build_s:.3f} s, peak {peak / 2**20:,.0f} MiB", flush=True)
+        print(
+            f"n={n:>9,}: build {build_s:.3f} s (cpu: parent {parent:.2f} s, workers "
+            f"{workers:.2f} s; load {load:.1f}), peak {peak / 2**20:,.0f} MiB",
+            flush=True,
+        )
     return report
 
 

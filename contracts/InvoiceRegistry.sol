@@ -11,11 +11,13 @@ import {IMembership} from "../interfaces/IMembership.sol";
 ///         root, a count, a total and a document hash, in constant storage whatever the number of
 ///         invoices. The payable token consumes a package's total as it issues payables; anyone
 ///         who finds one invoice in two packages voids the later one (T1, double financing).
-/// @dev Storage per package, three slots written at registration and one on first consume:
-///        slot 0: debtor (20) | registeredAt (5) | status (1) | invoiceCount (4)   = 30 bytes
-///        slot 1: seller (20) | totalCents (8) | sequence (4)                      = 32 bytes
-///        slot 2: issuedCents (8)                                  (first consume)
-///        slot 3: documentHash (32)
+/// @dev Storage per package, two slots, both written at registration:
+///        slot 0: debtor (20) | issuedCents (7) | status (1) | sequence (4)       = 32 bytes
+///        slot 1: seller (20) | totalCents (7) | invoiceCount (4)                = 31 bytes
+///      consume updates slot 0, which is non-zero from registration on: every consume, the first
+///      included, is a non-zero to non-zero write. The document hash and the registration time
+///      live in the PackageRegistered event only: the log commits them to the chain, and each
+///      payable records its own document hash in the token.
 ///      The sequence (registration order, from 1) decides which of two packages is "later"; it is
 ///      the order in which the chain executed the registrations, so two packages registered in
 ///      the same block are still strictly ordered. No ether is accepted (no receive/fallback).
@@ -25,18 +27,19 @@ contract InvoiceRegistry is IInvoiceRegistry {
     /// @notice Membership role of a supplier (mirrors Membership.ROLE_SUPPLIER).
     uint8 public constant ROLE_SUPPLIER = 1 << 2;
 
-    /// @dev The stored form of a package: the interface's Package plus the registration sequence,
-    ///      laid out so that registration writes exactly three slots.
+    /// @notice The largest package total, in cents (56 bits: 7.2e14 currency units).
+    uint64 public constant MAX_TOTAL_CENTS = type(uint56).max;
+
+    /// @dev The stored form of a package, two slots (see the contract's @dev). Cents are 56 bits
+    ///      wide so that debtor, issued total, status and sequence share the word consume writes.
     struct PackageRecord {
         address debtor;
-        uint40 registeredAt;
+        uint56 issuedCents;
         PackageStatus status;
-        uint32 invoiceCount;
-        address seller;
-        uint64 totalCents;
         uint32 sequence;
-        uint64 issuedCents;
-        bytes32 documentHash;
+        address seller;
+        uint56 totalCents;
+        uint32 invoiceCount;
     }
 
     /// @dev The consortium register consulted for the debtor's and the seller's roles.
@@ -75,7 +78,7 @@ contract InvoiceRegistry is IInvoiceRegistry {
     function registerPackage(bytes32 root, uint32 invoiceCount, uint64 totalCents, address seller, bytes32 documentHash)
         external
     {
-        _checkNonZero(root, invoiceCount, totalCents, documentHash);
+        _checkFields(root, invoiceCount, totalCents, documentHash);
         _checkParties(msg.sender, seller);
         PackageRecord storage record = _packages[root];
         if (record.status != PackageStatus.None) revert RegistryPackageExists(root, record.debtor);
@@ -86,14 +89,13 @@ contract InvoiceRegistry is IInvoiceRegistry {
             _nextSequence = sequence + 1;
         }
         record.debtor = msg.sender;
-        // block.timestamp fits 40 bits until the year 36812; the truncation is intended.
-        record.registeredAt = uint40(block.timestamp);
+        record.issuedCents = 0;
         record.status = PackageStatus.Active;
-        record.invoiceCount = invoiceCount;
-        record.seller = seller;
-        record.totalCents = totalCents;
         record.sequence = sequence;
-        record.documentHash = documentHash;
+        record.seller = seller;
+        // _checkFields bounded totalCents by MAX_TOTAL_CENTS: the narrowing cannot truncate.
+        record.totalCents = uint56(totalCents);
+        record.invoiceCount = invoiceCount;
         emit PackageRegistered(root, msg.sender, seller, invoiceCount, totalCents, documentHash);
     }
 
@@ -104,13 +106,13 @@ contract InvoiceRegistry is IInvoiceRegistry {
         if (record.debtor != debtor) revert RegistryWrongDebtor(root, record.debtor, debtor);
         if (record.seller != creditor) revert RegistryWrongCreditor(root, record.seller, creditor);
         if (amountCents == 0) revert RegistryZeroAmount(root);
-        uint64 issued = record.issuedCents;
-        uint64 total = record.totalCents;
-        // issued <= total < 2^64, and the sum is taken in 256 bits: no overflow.
+        uint56 issued = record.issuedCents;
+        uint56 total = record.totalCents;
+        // issued <= total < 2^56, and the sum is taken in 256 bits: no overflow.
         if (uint256(issued) + amountCents > total) revert RegistryExceedsTotal(root, issued, amountCents, total);
 
-        // The sum is at most total, a uint64: the narrowing cannot truncate.
-        uint64 newIssued = uint64(issued + amountCents);
+        // The sum is at most total, a uint56: the narrowing cannot truncate.
+        uint56 newIssued = uint56(issued + amountCents);
         record.issuedCents = newIssued;
         emit PackageConsumed(root, amountCents, newIssued);
     }
@@ -133,6 +135,15 @@ contract InvoiceRegistry is IInvoiceRegistry {
         _voidLater(invoiceKey, rootA, rootB);
     }
 
+    /// @inheritdoc IInvoiceRegistry
+    function attestInvoice(bytes32 root, bytes32 invoiceKey, bytes32 detailsHash, bytes32[] calldata proof)
+        external
+    {
+        PackageStatus status = _knownPackage(root).status;
+        _checkProof(root, invoiceKey, detailsHash, proof);
+        emit InvoiceAttested(root, invoiceKey, msg.sender, detailsHash, status);
+    }
+
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc IInvoiceRegistry
@@ -140,13 +151,12 @@ contract InvoiceRegistry is IInvoiceRegistry {
         PackageRecord storage record = _packages[root];
         return Package({
             debtor: record.debtor,
-            registeredAt: record.registeredAt,
             status: record.status,
             invoiceCount: record.invoiceCount,
             seller: record.seller,
             totalCents: record.totalCents,
             issuedCents: record.issuedCents,
-            documentHash: record.documentHash
+            sequence: record.sequence
         });
     }
 
@@ -224,11 +234,12 @@ contract InvoiceRegistry is IInvoiceRegistry {
         }
     }
 
-    /// @dev Reverts if any field a package needs is zero.
-    function _checkNonZero(bytes32 root, uint32 invoiceCount, uint64 totalCents, bytes32 documentHash) private pure {
+    /// @dev Reverts if any field a package needs is zero, or the total exceeds MAX_TOTAL_CENTS.
+    function _checkFields(bytes32 root, uint32 invoiceCount, uint64 totalCents, bytes32 documentHash) private pure {
         if (root == bytes32(0) || invoiceCount == 0 || totalCents == 0 || documentHash == bytes32(0)) {
             revert RegistryInvalidPackage(root, invoiceCount, totalCents, documentHash);
         }
+        if (totalCents > MAX_TOTAL_CENTS) revert RegistryTotalTooLarge(totalCents, MAX_TOTAL_CENTS);
     }
 
     /// @dev Reverts unless the debtor is an active core enterprise and the seller an active supplier.

@@ -20,24 +20,23 @@ interface IInvoiceRegistry {
         Voided
     }
 
-    /// @notice A registered package.
+    /// @notice A registered package, as stored (the document hash and the registration time are
+    ///         in the PackageRegistered event, which commits them to the chain's log).
     /// @param debtor the core enterprise that registered it and owes the invoices
-    /// @param registeredAt UTC seconds of registration
     /// @param status active or voided
     /// @param invoiceCount number of invoices (leaves)
     /// @param seller the supplier the invoices are owed to (first creditor of its payables)
-    /// @param totalCents sum of the invoice amounts, in cents
+    /// @param totalCents sum of the invoice amounts, in cents (at most 2^56 - 1)
     /// @param issuedCents face value of payables issued against it so far, in cents
-    /// @param documentHash hash of the off-chain package document
+    /// @param sequence registration order, from 1 (0 if unknown); lower is earlier
     struct Package {
         address debtor;
-        uint40 registeredAt;
         PackageStatus status;
         uint32 invoiceCount;
         address seller;
         uint64 totalCents;
         uint64 issuedCents;
-        bytes32 documentHash;
+        uint32 sequence;
     }
 
     /// @notice The payable token was bound to the registry (once, for good).
@@ -75,6 +74,17 @@ interface IInvoiceRegistry {
     /// @param by whoever proved the duplicate
     event PackageVoided(bytes32 indexed root, bytes32 invoiceKey, bytes32 indexed earlierRoot, address indexed by);
 
+    /// @notice Someone proved, on record, that an invoice belongs to a registered package (a
+    ///         financier's check kept in the chain's log). Only ever emitted for a valid proof.
+    /// @param root the package root
+    /// @param invoiceKey the invoice's national identity hash
+    /// @param by who asked for the attestation
+    /// @param detailsHash the invoice's salted details hash
+    /// @param status the package's status at the time (active or voided)
+    event InvoiceAttested(
+        bytes32 indexed root, bytes32 indexed invoiceKey, address indexed by, bytes32 detailsHash, PackageStatus status
+    );
+
     /// @notice The caller is not the membership admin.
     /// @param caller the caller
     /// @param admin the membership admin
@@ -100,6 +110,10 @@ interface IInvoiceRegistry {
     /// @param totalCents the total in cents
     /// @param documentHash the document hash
     error RegistryInvalidPackage(bytes32 root, uint32 invoiceCount, uint64 totalCents, bytes32 documentHash);
+    /// @notice The package total does not fit the stored width (56 bits of cents).
+    /// @param totalCents the total in cents
+    /// @param maxCents the largest total a package may have, in cents
+    error RegistryTotalTooLarge(uint64 totalCents, uint64 maxCents);
     /// @notice The root is already registered.
     /// @param root the root
     /// @param debtor the debtor who registered it
@@ -145,8 +159,10 @@ interface IInvoiceRegistry {
 
     /// @notice Register an invoice package the caller owes, for the seller.
     /// @dev The caller (the debtor) must be an active core enterprise member and `seller` an
-    ///      active supplier member; root, count, total and documentHash non-zero; the root new.
-    ///      Constant cost whatever the number of invoices. Emits PackageRegistered.
+    ///      active supplier member; root, count, total and documentHash non-zero; the total at
+    ///      most 2^56 - 1 cents; the root new. Two storage words whatever the number of
+    ///      invoices; the document hash is kept in the PackageRegistered event only.
+    ///      Emits PackageRegistered.
     /// @param root the Merkle root over the invoice leaves
     /// @param invoiceCount number of invoices (leaves)
     /// @param totalCents sum of the invoice amounts, in cents
@@ -176,6 +192,17 @@ interface IInvoiceRegistry {
         bytes32 detailsB,
         bytes32[] calldata proofB
     ) external;
+
+    /// @notice Prove that an invoice belongs to a registered package and put the check on record.
+    /// @dev Anyone. The package must be registered (active or voided) and the proof valid, else
+    ///      RegistryUnknownPackage / RegistryInvalidProof. Changes no state. The caller discloses
+    ///      the invoice key. Emits InvoiceAttested.
+    /// @param root the package root
+    /// @param invoiceKey the invoice's national identity hash
+    /// @param detailsHash keccak256(salt ‖ canonical invoice bytes)
+    /// @param proof sibling hashes, bottom-up
+    function attestInvoice(bytes32 root, bytes32 invoiceKey, bytes32 detailsHash, bytes32[] calldata proof)
+        external;
 
     /// @notice The registration sequence number of a package (0 if unknown); lower is earlier.
     /// @param root the package root

@@ -44,6 +44,7 @@ from tierchain.cli_invoices import invoices
 from tierchain.cli_journal import JOURNAL_COMMANDS
 from tierchain.cli_members import members, role_names
 from tierchain.cli_payables import payables
+from tierchain.cli_trace import trace as trace_command
 from tierchain.cli_wallet import wallet
 from tierchain.deploy import deploy_all, deployment_path, state_home
 from tierchain.errors import ChainError, DeploymentError, TierchainError, UsageError
@@ -356,6 +357,7 @@ main.add_command(members)
 main.add_command(invoices)
 main.add_command(payables)
 main.add_command(request_group)
+main.add_command(trace_command)
 for _command in JOURNAL_COMMANDS:
     main.add_command(_command)
 

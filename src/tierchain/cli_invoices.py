@@ -173,6 +173,8 @@ def prove(state: CliState, package_file: Path, invoice_code: str, invoice_number
     if not on_chain:
         raise ProofRejectedError(f"the registry rejected the proof for {invoice_code}/{invoice_number}")
     entry = pkg.entry(pkg.position(proof.key))
+    registration = c.registry.registration_of(proof.root)
+    registered_at = format_instant(registration.registered_at) if registration else "unknown"
     doc = {
         "invoice_code": entry.invoice.invoice_code,
         "invoice_number": entry.invoice.invoice_number,
@@ -183,7 +185,7 @@ def prove(state: CliState, package_file: Path, invoice_code: str, invoice_number
         "proof": list(proof.proof),
         "verified_on_chain": True,
         "package_status": record.status,
-        "registered_at": format_instant(record.registered_at),
+        "registered_at": registered_at,
         "debtor": record.debtor,
         "seller": record.seller,
     }

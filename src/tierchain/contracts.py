@@ -86,15 +86,32 @@ class MemberInfo:
 
 @dataclass(frozen=True)
 class PackageInfo:
+    """A package as the registry stores it (``packageOf``)."""
+
     root: bytes
     debtor: ChecksumAddress
-    registered_at: int
     status: Literal["none", "active", "voided"]
     invoice_count: int
     seller: ChecksumAddress
     total_cents: int
     issued_cents: int
+    sequence: int
+
+
+@dataclass(frozen=True)
+class PackageRegistration:
+    """What the ``PackageRegistered`` event of a package committed to the log: the document
+    hash and the registration time are kept there, not in the registry's storage."""
+
+    root: bytes
+    debtor: ChecksumAddress
+    seller: ChecksumAddress
+    invoice_count: int
+    total_cents: int
     document_hash: bytes
+    block_number: int
+    registered_at: int
+    tx_hash: str
 
 
 @dataclass(frozen=True)
@@ -236,10 +253,38 @@ class RegistryClient(_Client):
         )  # fmt: skip
 
     def package_of(self, root: bytes) -> PackageInfo:
-        d, at, status, count, seller, total, issued, doc = self._view("packageOf(bytes32)", root)
+        d, status, count, seller, total, issued, seq = self._view("packageOf(bytes32)", root)
         return PackageInfo(
-            root, to_checksum_address(d), int(at), ("none", "active", "voided")[status],
-            int(count), to_checksum_address(seller), int(total), int(issued), bytes(doc),
+            root, to_checksum_address(d), ("none", "active", "voided")[status],
+            int(count), to_checksum_address(seller), int(total), int(issued), int(seq),
+        )  # fmt: skip
+
+    def registration_of(self, root: bytes, from_block: int = 0) -> PackageRegistration | None:
+        """The ``PackageRegistered`` event of ``root`` (None if the log has none)."""
+        logs = self.contract.events.PackageRegistered().get_logs(
+            from_block=from_block, argument_filters={"root": root}
+        )
+        if not logs:
+            return None
+        log = logs[0]
+        args = log["args"]
+        block = self.w3.eth.get_block(log["blockNumber"])
+        return PackageRegistration(
+            bytes(args["root"]), to_checksum_address(args["debtor"]),
+            to_checksum_address(args["seller"]), int(args["invoiceCount"]),
+            int(args["totalCents"]), bytes(args["documentHash"]), int(log["blockNumber"]),
+            int(block["timestamp"]), "0x" + bytes(log["transactionHash"]).hex().removeprefix("0x"),
+        )  # fmt: skip
+
+    def attest_invoice(
+        self, by: Sender, root: bytes, invoice_key: bytes, details_hash: bytes,
+        proof: Sequence[bytes],
+    ) -> Receipt:
+        """Prove an invoice in a package as a transaction, kept on record (``InvoiceAttested``);
+        reverts ``RegistryInvalidProof`` / ``RegistryUnknownPackage``."""
+        return self._send(
+            by, "attestInvoice(bytes32,bytes32,bytes32,bytes32[])", root, invoice_key,
+            details_hash, list(proof), label=f"attest invoice in 0x{root.hex()[:12]}",
         )  # fmt: skip
 
     def verify_invoice(

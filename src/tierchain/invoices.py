@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import mmap
 import multiprocessing
 import operator
 import os
@@ -25,6 +26,7 @@ import secrets
 import struct
 import tempfile
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -662,20 +664,44 @@ class Package:
 
 
 # The current build, inherited by forked workers (copy-on-write): invoices are never pickled.
-_JOB: tuple[Sequence[Invoice], bytes] | None = None
+# A parallel build also shares one anonymous map (MAP_SHARED, created before the fork) where
+# workers put their hashes, so that no per-invoice data crosses a pipe. It has _REGIONS regions
+# of n words each: keys, details hashes and leaves in input order; each chunk's leaves sorted;
+# each chunk's keys grouped by value range (bucket); the sorted leaves of the whole tree.
+_JOB: tuple[Sequence[Invoice], bytes, mmap.mmap | None] | None = None
+_KEYS, _DETAILS, _LEAVES, _SORTED, _BUCKETED, _LEVEL0 = range(6)
+_REGIONS: Final = 6
 
 
 @dataclass(frozen=True, slots=True)
 class _ChunkResult:
     parties: set[tuple[str, str, str]]  # (seller_id, buyer_id, currency) seen
     total_cents: int
-    keys: bytes
-    details: bytes
-    leaves: bytes  # input order
-    sorted_leaves: bytes
+    lo: int
+    hi: int
+    bucket_sizes: tuple[int, ...] = ()  # keys per value range (parallel build)
+    # serial build only (a parallel build puts them in the shared map):
+    keys: bytes = b""
+    details: bytes = b""
+    leaves: bytes = b""  # input order
+    sorted_leaves: bytes = b""
 
 
-def _hash_range(bounds: tuple[int, int]) -> _ChunkResult:
+def _region(shared: mmap.mmap, n: int, region: int, lo: int, hi: int) -> bytes:
+    """Words ``lo..hi`` of ``region`` of the shared map (a copy)."""
+    return shared[(region * n + lo) * W : (region * n + hi) * W]
+
+
+def _put(shared: mmap.mmap, n: int, region: int, lo: int, data: bytes) -> None:
+    shared[(region * n + lo) * W : (region * n + lo) * W + len(data)] = data
+
+
+def _key_pivots(count: int) -> list[bytes]:
+    """Lower bounds of ``count`` equal ranges of the 256-bit key space (keys are uniform)."""
+    return [(b * 2**256 // count).to_bytes(W, "big") for b in range(count)]
+
+
+def _hash_range(bounds: tuple[int, int, int]) -> _ChunkResult:
     """Keys, details hashes and leaves of invoices ``lo..hi`` of the current job.
 
     The hot loop of :func:`build_package`: it computes exactly :func:`invoice_key`,
@@ -683,78 +709,194 @@ def _hash_range(bounds: tuple[int, int]) -> _ChunkResult:
     canonical prefix shared by the chunk's single seller/buyer/currency cached.
     """
     assert _JOB is not None
-    invoices, salt_pool = _JOB
-    lo, hi = bounds
+    invoices, salt_pool, shared = _JOB
+    lo, hi, buckets = bounds
     chunk = invoices[lo:hi]
-    parties = {(v.seller_id, v.buyer_id, v.currency) for v in chunk}
+    sellers = set(map(_SELLER, chunk))
+    buyers = set(map(_BUYER, chunk))
+    currencies = set(map(_CURRENCY, chunk))
+    if len(sellers) == len(buyers) == len(currencies) == 1:
+        parties = {(sellers.pop(), buyers.pop(), currencies.pop())}  # no tuple per invoice
+    else:
+        parties = {(v.seller_id, v.buyer_id, v.currency) for v in chunk}
     new = merkle._keccak_256
     tag = KEY_TAG
-    keys = [
-        new(tag + v.invoice_code.encode() + b"\x00" + v.invoice_number.encode()).digest()
-        for v in chunk
-    ]
+    keys: list[bytes] = []
+    dhs: list[bytes] = []
+    leaves: list[bytes] = []
+    add_key, add_dh, add_leaf = keys.append, dhs.append, leaves.append
     if len(parties) == 1:
+        # One pass, each string encoded once. A package has one seller, buyer and currency, so
+        # the canonical bytes are salt ‖ a shared prefix ‖ date and currency (cached per date)
+        # ‖ the invoice's own fields: one struct.pack per invoice, with a Struct per shape
+        # (lengths of code, number and order ref). Invoices with lines take canonical_bytes.
         seller, buyer, currency = next(iter(parties))
         prefix = _FIXED.pack(CANONICAL_VERSION, seller.encode(), buyer.encode(), b"", b"", 0)[:37]
         cur = currency.encode()
         dates: dict[date, bytes] = {}
-        u16 = _U16.pack
-
-        def fast(v: Invoice) -> bytes:
+        shapes: dict[tuple[int, int, int], Callable[..., bytes]] = {}
+        j = lo * W
+        for v in chunk:
+            code, number = v.invoice_code.encode(), v.invoice_number.encode()
+            key = new(tag + code + b"\x00" + number).digest()
+            salt = salt_pool[j : j + W]
+            j += W
             if v.lines:
-                return canonical_bytes(v)
-            d = dates.get(v.issue_date)
-            if d is None:
-                d = dates[v.issue_date] = v.issue_date.isoformat().encode() + cur
-            code, number, ref = (
-                v.invoice_code.encode(),
-                v.invoice_number.encode(),
-                v.order_ref.encode(),
-            )
-            return b"".join(
-                (prefix, d, v.amount_cents.to_bytes(8, "big"), u16(len(code)), code,
-                 u16(len(number)), number, u16(len(ref)), ref, b"\x00\x00")
-            )  # fmt: skip
-
-        canon: Callable[[Invoice], bytes] = fast
-    else:
-        canon = canonical_bytes  # the package will be refused; keep it simple
-    dhs = [
-        new(salt_pool[j : j + W] + canon(v)).digest()
-        for j, v in zip(range(lo * W, hi * W, W), chunk, strict=True)
-    ]
-    leaves = [new(new(k + d).digest()).digest() for k, d in zip(keys, dhs, strict=True)]
+                dh = new(salt + canonical_bytes(v)).digest()
+            else:
+                d = dates.get(v.issue_date)
+                if d is None:
+                    d = dates[v.issue_date] = v.issue_date.isoformat().encode() + cur
+                ref = v.order_ref.encode()
+                lc, ln, lr = len(code), len(number), len(ref)
+                pack = shapes.get((lc, ln, lr))
+                if pack is None:
+                    pack = shapes[lc, ln, lr] = struct.Struct(
+                        f">{W}s37s13sQH{lc}sH{ln}sH{lr}sH"
+                    ).pack
+                dh = new(pack(salt, prefix, d, v.amount_cents, lc, code, ln, number, lr, ref, 0))
+                dh = dh.digest()
+            add_key(key)
+            add_dh(dh)
+            add_leaf(new(new(key + dh).digest()).digest())
+    else:  # the package will be refused (_check_package); keep it simple
+        for j, v in zip(range(lo * W, hi * W, W), chunk, strict=True):
+            key = invoice_key(v)
+            dh = new(salt_pool[j : j + W] + canonical_bytes(v)).digest()
+            add_key(key)
+            add_dh(dh)
+            add_leaf(new(new(key + dh).digest()).digest())
+    total = sum(map(_AMOUNT, chunk))
     in_order = b"".join(leaves)
     leaves.sort()
-    return _ChunkResult(
-        parties,
-        sum(v.amount_cents for v in chunk),
-        b"".join(keys),
-        b"".join(dhs),
-        in_order,
-        b"".join(leaves),
-    )
+    if shared is None:
+        return _ChunkResult(
+            parties, total, lo, hi, (), b"".join(keys), b"".join(dhs), in_order, b"".join(leaves)
+        )
+    n = len(invoices)
+    _put(shared, n, _KEYS, lo, b"".join(keys))
+    _put(shared, n, _DETAILS, lo, b"".join(dhs))
+    _put(shared, n, _LEAVES, lo, in_order)
+    _put(shared, n, _SORTED, lo, b"".join(leaves))
+    lows = _key_pivots(buckets)
+    highs: list[bytes | None] = [*lows[1:], None]
+    bucketed = [
+        b"".join(k for k in keys if low <= k and (high is None or k < high))
+        for low, high in zip(lows, highs, strict=True)
+    ]
+    _put(shared, n, _BUCKETED, lo, b"".join(bucketed))
+    return _ChunkResult(parties, total, lo, hi, tuple(len(b) // W for b in bucketed))
 
 
-def _subtree_levels(leaves_blob: bytes) -> list[bytes]:
-    """Levels above the leaves of one aligned block of sorted leaves (worker side)."""
-    return merkle.build_levels(_words(leaves_blob))[1:]
+_SELLER: Final = operator.attrgetter("seller_id")
+_BUYER: Final = operator.attrgetter("buyer_id")
+_CURRENCY: Final = operator.attrgetter("currency")
+_AMOUNT: Final = operator.attrgetter("amount_cents")
 
 
-def _parallel_levels(pool: Any, ordered: list[bytes], workers: int) -> list[bytes]:
-    """The levels of the tree over ``ordered``, subtrees built in ``pool``.
+class _Run(Sequence[bytes]):
+    """A sorted run of 32-byte words in one buffer, as a sequence (for :func:`bisect_left`)."""
 
-    Leaves are cut into blocks of 2^k (the last block may be shorter). Every level of every
-    full block has an even size, so global level j (j <= k) is the concatenation of the blocks'
-    levels j, the last block's root carried up unchanged; above k the few nodes are paired here.
-    """
-    n = len(ordered)
+    __slots__ = ("_blob", "_n")
+
+    def __init__(self, blob: bytes) -> None:
+        self._blob = blob
+        self._n = len(blob) // W
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._blob[i * W : (i + 1) * W]
+
+
+def _rank_cuts(runs: Sequence[_Run], k: int) -> list[int] | None:
+    """Cut positions, one per sorted run, such that the heads together are exactly the ``k``
+    smallest words of all runs: found by bisecting the 256-bit value space (256 steps, each a
+    binary search per run). None when no exact cut exists, i.e. equal words straddle rank k."""
+    lo, hi = 0, 2**256 - 1
+    while lo < hi:  # the smallest value v with #{words < v} >= k
+        mid = (lo + hi) // 2
+        pivot = mid.to_bytes(W, "big")
+        if sum(bisect_left(r, pivot) for r in runs) >= k:
+            hi = mid
+        else:
+            lo = mid + 1
+    pivot = lo.to_bytes(W, "big")
+    cuts = [bisect_left(r, pivot) for r in runs]
+    return cuts if sum(cuts) == k else None
+
+
+def _block_task(task: tuple[int, list[tuple[int, int]], list[tuple[int, int]]]) -> tuple[list[bytes], bool]:
+    """Worker side of one aligned block of the sorted leaves: merge its ranges of the chunks'
+    sorted runs (timsort merges sorted runs in linear time), put them in the shared map at the
+    block's place and build the levels above them; check the keys of its value range for
+    repeats. Returns (levels above the block, whether a leaf or a key repeats)."""
+    assert _JOB is not None
+    invoices, _, shared = _JOB
+    assert shared is not None
+    n = len(invoices)
+    start, leaf_ranges, key_ranges = task
+    leaves: list[bytes] = []
+    for lo, hi in leaf_ranges:
+        leaves += _words(_region(shared, n, _SORTED, lo, hi))
+    leaves.sort()
+    _put(shared, n, _LEVEL0, start, b"".join(leaves))
+    key_count = sum(hi - lo for lo, hi in key_ranges)
+    keys: set[bytes] = set()
+    for lo, hi in key_ranges:
+        keys.update(_words(_region(shared, n, _BUCKETED, lo, hi)))
+    repeated = len(keys) != key_count or any(map(operator.eq, leaves, islice(leaves, 1, None)))
+    return merkle.build_levels(leaves)[1:], repeated
+
+
+def _block_size(n: int, workers: int) -> int:
+    """Leaves per subtree block: the smallest power of two that gives at most one per worker."""
     block = 1
     while block * workers < n:
         block *= 2
-    blobs = [b"".join(ordered[lo : lo + block]) for lo in range(0, n, block)]
-    sub = pool.map(_subtree_levels, blobs)
-    levels = [b"".join(blobs)]
+    return block
+
+
+def _parallel_levels(
+    pool: Any, shared: mmap.mmap, parts: Sequence[_ChunkResult], n: int, workers: int
+) -> list[bytes] | None:
+    """The levels of the tree over the sorted leaves of ``parts``, or None if two leaves or two
+    invoice keys are equal. The parent never merges the n leaves itself.
+
+    Leaves are cut into blocks of 2^m in global sorted order (the last block may be shorter):
+    the parent finds, by binary search, where each block starts in every chunk's sorted run,
+    and each block is merged and hashed in the pool. Every level of every full block has an
+    even size, so global level j (j <= m) is the concatenation of the blocks' levels j, the last
+    block's root carried up unchanged; above m the few nodes are paired here. Keys are checked
+    for repeats in the same tasks: each chunk grouped its keys by value range (equal keys
+    share a range), and task b checks range b of every chunk.
+    """
+    block = _block_size(n, workers)
+    count = -(-n // block)
+    leaf_runs = [_Run(_region(shared, n, _SORTED, p.lo, p.hi)) for p in parts]
+    leaf_cuts = [[0] * len(parts)]
+    for b in range(1, count):
+        cut = _rank_cuts(leaf_runs, b * block)
+        if cut is None:
+            return None  # equal leaves straddle a block boundary
+        leaf_cuts.append(cut)
+    leaf_cuts.append([len(r) for r in leaf_runs])
+    key_starts = [[p.lo + sum(p.bucket_sizes[:b]) for b in range(count + 1)] for p in parts]
+    tasks = [
+        (
+            b * block,
+            [(p.lo + a, p.lo + z) for p, a, z in zip(parts, leaf_cuts[b], leaf_cuts[b + 1], strict=True)],
+            [(ks[b], ks[b + 1]) for ks in key_starts],
+        )
+        for b in range(count)
+    ]  # fmt: skip
+    results = pool.map(_block_task, tasks)
+    if any(repeated for _, repeated in results):
+        return None
+    sub = [levels for levels, _ in results]
+    blobs = [_region(shared, n, _LEVEL0, b * block, min(n, (b + 1) * block)) for b in range(count)]
+    levels = [_region(shared, n, _LEVEL0, 0, n)]
     height = max(len(s) for s in sub)
     for j in range(height):
         levels.append(
@@ -798,37 +940,55 @@ def build_package(
         workers = (os.cpu_count() or 1) if n >= PARALLEL_THRESHOLD else 1
     workers = max(1, min(workers, n))
     step = -(-n // workers)
-    chunks = [(lo, min(lo + step, n)) for lo in range(0, n, step)]
+    buckets = -(-n // _block_size(n, workers)) if workers > 1 else 1
+    chunks = [(lo, min(lo + step, n), buckets) for lo in range(0, n, step)]
 
-    _JOB = (invoices, salt_pool)
-    try:
-        if workers == 1:
-            parts = [_hash_range(chunks[0])]
-            ordered, levels = _merge_sorted(parts), None
-            _check_package(invoices, parts)
-        else:
+    if workers == 1:
+        _JOB = (invoices, salt_pool, None)
+        try:
+            part = _hash_range(chunks[0])
+        finally:
+            _JOB = None
+        ordered = _merge_sorted([part])
+        _check_package(invoices, part.parties, part.keys)
+        tree = merkle.MerkleTree(ordered)
+        keys, details, leaves = part.keys, part.details, part.leaves
+        total = part.total_cents
+    else:
+        shared = mmap.mmap(-1, _REGIONS * n * W)  # MAP_SHARED: the forked workers write here
+        _JOB = (invoices, salt_pool, shared)
+        try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 parts = pool.map(_hash_range, chunks)
-                _check_package(invoices, parts)
-                ordered = _merge_sorted(parts)
-                levels = _parallel_levels(pool, ordered, workers)
-    finally:
-        _JOB = None
-    tree = merkle.MerkleTree(ordered) if levels is None else merkle.MerkleTree.from_levels(levels)
+                parties = set().union(*(p.parties for p in parts))
+                if len(parties) > 1:  # raises, naming the odd invoice
+                    _check_package(invoices, parties, b"")
+                levels = _parallel_levels(pool, shared, parts, n, workers)
+            keys = _region(shared, n, _KEYS, 0, n)
+            details = _region(shared, n, _DETAILS, 0, n)
+            leaves = _region(shared, n, _LEAVES, 0, n)
+        finally:
+            _JOB = None
+            shared.close()
+        if levels is None:  # a repeated key or leaf: name it (serial, only on failure)
+            _check_package(invoices, parties, keys)
+            raise PackageError("two invoices have the same leaf")
+        tree = merkle.MerkleTree.from_levels(levels)
+        total = sum(p.total_cents for p in parts)
     first = invoices[0]
     return Package(
         root=tree.root,
         count=n,
-        total_cents=sum(p.total_cents for p in parts),
+        total_cents=total,
         currency=first.currency,
         seller_id=first.seller_id,
         buyer_id=first.buyer_id,
         tree=tree,
         invoices=tuple(invoices),
         salts_blob=salt_pool,
-        keys_blob=b"".join(p.keys for p in parts),
-        details_blob=b"".join(p.details for p in parts),
-        leaves_blob=b"".join(p.leaves for p in parts),
+        keys_blob=keys,
+        details_blob=details,
+        leaves_blob=leaves,
     )
 
 
@@ -842,9 +1002,10 @@ def _merge_sorted(parts: Sequence[_ChunkResult]) -> list[bytes]:
     return ordered
 
 
-def _check_package(invoices: Sequence[Invoice], parts: Sequence[_ChunkResult]) -> None:
-    """One seller, one buyer, one currency; no invoice key twice."""
-    parties = set().union(*(p.parties for p in parts))
+def _check_package(
+    invoices: Sequence[Invoice], parties: set[tuple[str, str, str]], keys: bytes
+) -> None:
+    """One seller, one buyer, one currency; no invoice key twice (``keys``: in input order)."""
     if len(parties) > 1:
         first = invoices[0]
         for attr in ("seller_id", "buyer_id", "currency"):
@@ -855,7 +1016,6 @@ def _check_package(invoices: Sequence[Invoice], parts: Sequence[_ChunkResult]) -
                         f"all invoices of a package share one {attr}: invoice {i + 1} has "
                         f"{getattr(v, attr)!r}, invoice 1 has {want!r}"
                     )
-    keys = b"".join(p.keys for p in parts)
     if len({keys[i : i + W] for i in range(0, len(keys), W)}) != len(invoices):
         seen: dict[bytes, int] = {}
         for i, k in enumerate(_words(keys)):

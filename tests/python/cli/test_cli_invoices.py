@@ -123,4 +123,4 @@ def test_register_document_options(run: Run, lib, package_file, tmp_path: Path, 
     run("invoices", "register", path, "--seller", addr(SUPPLIER), "--document", doc_file, "--dev-account", CORE)
     from web3 import Web3
 
-    assert lib.registry.package_of(pkg.root).document_hash == bytes(Web3.keccak(doc_file.read_bytes()))
+    assert lib.registry.registration_of(pkg.root).document_hash == bytes(Web3.keccak(doc_file.read_bytes()))

@@ -237,7 +237,7 @@ def hexed(value: bytes) -> str:
     return "0x" + value.hex()
 
 
-ZERO_PACKAGE = ["0x" + "00" * 20, 0, 0, 0, "0x" + "00" * 20, 0, 0, "0x" + "00" * 32]
+ZERO_PACKAGE = ["0x" + "00" * 20, 0, 0, "0x" + "00" * 20, 0, 0, 0]
 
 
 def state_of(registry: Any, *roots: bytes) -> list[Any]:

@@ -12,7 +12,7 @@ def test_consume_records_issued_and_emits(
     registry: Any, registered: Any, token: Any, core: Any, supplier: Any
 ) -> None:
     tx = registry.consume(registered.root, core, supplier, 300_000_00, {"from": token})
-    assert registry.packageOf(registered.root)[6] == 300_000_00
+    assert registry.packageOf(registered.root)[5] == 300_000_00
     assert tx.events["PackageConsumed"] == {
         "root": hexed(registered.root),
         "amountCents": 300_000_00,
@@ -20,7 +20,7 @@ def test_consume_records_issued_and_emits(
     }
     tx = registry.consume(registered.root, core, supplier, 200_000_00, {"from": token})
     assert tx.events["PackageConsumed"]["issuedCents"] == 500_000_00
-    assert registry.packageOf(registered.root)[6] == 500_000_00
+    assert registry.packageOf(registered.root)[5] == 500_000_00
 
 
 def test_consume_exactly_the_total(
@@ -28,7 +28,7 @@ def test_consume_exactly_the_total(
 ) -> None:
     registry.consume(registered.root, core, supplier, TOTAL - 1, {"from": token})
     registry.consume(registered.root, core, supplier, 1, {"from": token})
-    assert registry.packageOf(registered.root)[6] == TOTAL
+    assert registry.packageOf(registered.root)[5] == TOTAL
 
 
 def test_consume_above_the_total_reverts(
@@ -127,3 +127,20 @@ def test_consume_voided_package_reverts(
     assert state_of(registry, later.root) == before
     # The earlier package is untouched and still backs payables.
     registry.consume(registered.root, core, supplier, 1, {"from": token})
+
+
+def test_consume_the_largest_total_keeps_the_other_fields_of_its_word(
+    registry: Any, make_package: Any, register: Any, token: Any, core: Any, supplier: Any
+) -> None:
+    """issuedCents is 56 bits beside debtor, status and sequence: filling it leaks into none."""
+    largest = 2**56 - 1
+    package = make_package(2, total_cents=largest)
+    register(package)
+    registry.consume(package.root, core, supplier, largest - 1, {"from": token})
+    registry.consume(package.root, core, supplier, 1, {"from": token})
+    stored = registry.packageOf(package.root)
+    assert (stored[0], stored[1], stored[4], stored[5], stored[6]) == (
+        core.address, 1, largest, largest, registry.sequenceOf(package.root)
+    )  # fmt: skip
+    with brownie.reverts(err("RegistryExceedsTotal", package.root, largest, 1, largest)):
+        registry.consume(package.root, core, supplier, 1, {"from": token})

@@ -4,7 +4,10 @@ from typing import Any
 
 import brownie
 import pytest
+from brownie import web3
 from conftest import ROLE_CORE_ENTERPRISE, ZERO_PACKAGE, err, hexed, plain, state_of
+
+from tierchain.merkle import keccak
 
 ACTIVE, VOIDED = 1, 2
 
@@ -16,15 +19,57 @@ def test_register_stores_the_package(
     tx = register(package)
     assert plain(registry.packageOf(package.root)) == [
         core.address,
-        tx.timestamp,
         ACTIVE,
         7,
         supplier.address,
         123_456_78,
         0,
-        hexed(package.document_hash),
+        1,
     ]
     assert registry.sequenceOf(package.root) == 1
+    assert tx.events["PackageRegistered"]["documentHash"] == hexed(package.document_hash)
+
+
+def test_register_writes_two_storage_words(
+    registry: Any, make_package: Any, register: Any, core: Any, supplier: Any
+) -> None:
+    """The pinned layout: slot 0 debtor | issuedCents (56) | status | sequence, slot 1 seller |
+    totalCents (56) | invoiceCount; nothing else (no document hash, no time)."""
+    package = make_package(7, total_cents=123_456_78)
+    register(package)
+    base = int.from_bytes(keccak(package.root + (1).to_bytes(32, "big")), "big")
+    words = [
+        int.from_bytes(web3.eth.get_storage_at(registry.address, base + i), "big")
+        for i in range(3)
+    ]
+    assert words[0] == int(core.address, 16) | (ACTIVE << 216) | (1 << 224)
+    assert words[1] == int(supplier.address, 16) | (123_456_78 << 160) | (7 << 216)
+    assert words[2] == 0
+
+
+def test_register_then_consume_keeps_slot_zero_non_zero(
+    registry: Any, registered: Any, core: Any, supplier: Any, token: Any
+) -> None:
+    """issuedCents shares its word with the debtor, so the first consume rewrites a non-zero word."""
+    registry.consume(registered.root, core, supplier, 5, {"from": token})
+    base = int.from_bytes(keccak(registered.root + (1).to_bytes(32, "big")), "big")
+    word = int.from_bytes(web3.eth.get_storage_at(registry.address, base), "big")
+    assert word == int(core.address, 16) | (5 << 160) | (ACTIVE << 216) | (1 << 224)
+
+
+def test_register_total_above_56_bits_reverts(registry: Any, core: Any, supplier: Any) -> None:
+    too_large = 2**56
+    with brownie.reverts(err("RegistryTotalTooLarge", too_large, too_large - 1)):
+        registry.registerPackage(b"\x11" * 32, 3, too_large, supplier, b"\x22" * 32, {"from": core})
+    assert registry.sequenceOf(b"\x11" * 32) == 0
+
+
+def test_register_total_of_exactly_56_bits_is_stored(
+    registry: Any, core: Any, supplier: Any
+) -> None:
+    registry.registerPackage(b"\x11" * 32, 3, 2**56 - 1, supplier, b"\x22" * 32, {"from": core})
+    assert registry.packageOf(b"\x11" * 32)[4] == 2**56 - 1
+    assert registry.MAX_TOTAL_CENTS() == 2**56 - 1
 
 
 def test_register_emits_package_registered(
