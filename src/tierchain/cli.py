@@ -24,6 +24,7 @@ from tierchain.chain import (
     start_chain,
     stop_chain,
 )
+from tierchain.cli_index import index_commands
 from tierchain.deploy import deploy_all, state_home
 from tierchain.errors import TierchainError, UsageError
 from tierchain.sender import Sender
@@ -143,6 +144,10 @@ def deploy(rpc: str, dev_account: int, operator_account: int) -> None:
     for name in ("membership", "registry", "token", "currency"):
         click.echo(f"  {name:<10} {d.address_of(name)}")
     click.echo(f"recorded in {state_home() / 'deployments' / f'{chain_id}.json'}")
+
+
+for _command in index_commands():  # index, query, export (tierchain.cli_index)
+    cli.add_command(_command)
 
 
 def main() -> None:
