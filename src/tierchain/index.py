@@ -177,6 +177,7 @@ CREATE TABLE IF NOT EXISTS pieces (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS pieces_payable ON pieces (payable_id, idx);
 CREATE INDEX IF NOT EXISTS pieces_parent ON pieces (parent_token_id);
+CREATE INDEX IF NOT EXISTS pieces_tier ON pieces (payable_id, depth, idx);
 CREATE INDEX IF NOT EXISTS pieces_owner ON pieces (owner, burned);
 CREATE TABLE IF NOT EXISTS moves (
     block_number INTEGER NOT NULL,
@@ -1345,9 +1346,12 @@ def deployment_start_block(w3: Web3, deployment: Any) -> int:
 # ---------------------------------------------------------------------------- query records
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PieceRecord:
-    """One piece as the index knows it (owner zero and ``burned`` once merged or settled)."""
+    """One piece as the index knows it (owner zero and ``burned`` once merged or settled).
+
+    Not frozen: a payable's provenance builds thousands of these, and a frozen dataclass costs
+    four times as much to construct."""
 
     token_id: int
     short_id: str
@@ -1514,11 +1518,11 @@ class Totals:
 _PIECE_SELECT: Final = f"SELECT {_PIECE_COLUMNS} FROM pieces"
 
 
-def _piece_record(row: Sequence[Any]) -> PieceRecord:
-    p = _piece_from_row(row)
+def _piece_record(r: Sequence[Any]) -> PieceRecord:
+    # Columns as in _PIECE_COLUMNS; built directly (no intermediate row object): hot path.
     return PieceRecord(
-        p.token_id, short_id(p.token_id), p.payable_id, p.idx, p.parent, p.depth, p.owner,
-        p.value, p.frozen, p.locked, p.burned, p.minted_block, p.minted_tx,
+        int(r[0]), f"P{r[1]}#{r[2]}", r[1], r[2], None if r[3] is None else int(r[3]), r[4],
+        r[5], r[6], bool(r[7]), bool(r[8]), bool(r[9]), r[10], r[11],
     )  # fmt: skip
 
 
@@ -1626,15 +1630,22 @@ def ancestors(index: Index, token_id: int) -> list[PieceRecord]:
 
 
 def descendants(index: Index, token_id: int) -> list[PieceRecord]:
-    """Every piece split off ``token_id`` or off its descendants, parents before children."""
+    """Every piece split off ``token_id`` or off its descendants, parents before children
+    (by depth, then index)."""
+    if index_of_token(token_id) == 1:
+        # The issued piece: every other piece of the payable descends from it (one range scan).
+        rows = index.conn.execute(
+            f"{_PIECE_SELECT} WHERE payable_id = ? AND idx > 1 ORDER BY depth, idx",
+            (payable_of_token(token_id),),
+        ).fetchall()
+        return [_piece_record(r) for r in rows]
     rows = index.conn.execute(
-        f"""WITH RECURSIVE down(tid, n) AS (
-                SELECT token_id, 1 FROM pieces WHERE parent_token_id = ?
+        f"""WITH RECURSIVE down(tid) AS (
+                SELECT token_id FROM pieces WHERE parent_token_id = ?
                 UNION ALL
-                SELECT p.token_id, down.n + 1 FROM pieces p JOIN down
-                ON p.parent_token_id = down.tid)
+                SELECT p.token_id FROM pieces p JOIN down ON p.parent_token_id = down.tid)
             SELECT {', '.join('p.' + c.strip() for c in _PIECE_COLUMNS.split(','))}
-            FROM down JOIN pieces p ON p.token_id = down.tid ORDER BY down.n, p.idx""",
+            FROM down JOIN pieces p ON p.token_id = down.tid ORDER BY p.depth, p.idx""",
         (str(token_id),),
     ).fetchall()
     return [_piece_record(r) for r in rows]
@@ -1928,23 +1939,64 @@ def _batch_calls(
     provider = w3.provider
     for start in range(0, len(datas), chunk):
         part = datas[start : start + chunk]
-        requests = [
-            ("eth_call", [{"to": to, "data": d}, hex(block)]) for d in part
-        ]
+        requests = [("eth_call", [{"to": to, "data": d}, hex(block)]) for d in part]
         try:
             responses = provider.make_batch_request(cast(Any, requests))  # type: ignore[attr-defined]
-            if not isinstance(responses, list):
+            if not isinstance(responses, list) or len(responses) != len(part):
                 raise TypeError("batch unsupported")
-            results = sorted(responses, key=lambda r: int(r.get("id", 0)))
-            if any("error" in r for r in results) or len(results) != len(part):
+            if any("error" in r for r in responses):
                 raise TypeError("batch error")
-            out.extend(str(r["result"]) for r in results)
+            out.extend(str(r["result"]) for r in responses)
         except Exception:
             for method, params in requests:
                 response = provider.make_request(cast(Any, method), params)
                 if "error" in response:
                     raise TierchainError(f"eth_call failed: {response['error']}") from None
                 out.append(str(response["result"]))
+    return out
+
+
+READ_CHUNK: Final = 400
+"""Calls per BatchReader run: ~4-9k gas each, well inside any node's eth_call gas cap."""
+
+
+def read_many(
+    w3: Web3, to: str, selector: str, words: Sequence[int], width: int, block: int
+) -> list[str]:
+    """``to.selector(word)`` for every word, as ``0x`` hex results of ``width`` bytes.
+
+    Runs :file:`contracts/tools/BatchReader.sol`'s creation code with ``eth_call`` (no
+    deployment, nothing signed): READ_CHUNK calls per JSON-RPC call. Falls back to one
+    ``eth_call`` per word (JSON-RPC batches) when the artifact or the node cannot do it.
+    """
+    from eth_abi.abi import encode as abi_encode
+
+    from tierchain.toolchain import load_artifact
+
+    try:
+        code = bytes.fromhex(load_artifact("BatchReader").bytecode[2:])
+    except ArtifactError:
+        code = b""
+    out: list[str] = []
+    for start in range(0, len(words), READ_CHUNK):
+        part = list(words[start : start + READ_CHUNK])
+        result: str | None = None
+        if code:
+            args = abi_encode(
+                ["address", "bytes4", "uint256[]", "uint256"],
+                [to, bytes.fromhex(selector[2:]), part, width],
+            )
+            response = w3.provider.make_request(
+                cast(Any, "eth_call"), [{"data": "0x" + (code + args).hex()}, hex(block)]
+            )
+            if "error" not in response and len(str(response["result"])) == 2 + 2 * width * len(part):
+                result = str(response["result"])
+        if result is None:
+            datas = [selector + f"{w:064x}" for w in part]
+            out.extend(_batch_calls(w3, to, datas, block))
+            continue
+        step = 2 * width
+        out.extend("0x" + result[2 + i * step : 2 + (i + 1) * step] for i in range(len(part)))
     return out
 
 
@@ -1976,7 +2028,7 @@ def verify(w3: Web3, index: Index, *, block: int | None = None) -> VerifyReport:
 
     rows = conn.execute(f"{_PIECE_SELECT} ORDER BY payable_id, idx").fetchall()
     recs = [_piece_record(r) for r in rows]
-    results = _batch_calls(w3, token, [_PIECE_OF + f"{r.token_id:064x}" for r in recs], at)
+    results = read_many(w3, token, _PIECE_OF, [r.token_id for r in recs], 7 * 32, at)
     for rec, result in zip(recs, results, strict=True):
         w = _words(result)
         owner = to_checksum_address("0x" + w[3][-40:])
@@ -2006,18 +2058,14 @@ def verify(w3: Web3, index: Index, *, block: int | None = None) -> VerifyReport:
         if not rec.burned:
             counts[rec.owner] = counts.get(rec.owner, 0) + 1
     holders = sorted(set(counts) | {str(r[0]) for r in conn.execute("SELECT account FROM members")})
-    results = _batch_calls(
-        w3, token, [_HOLDER_BALANCE + f"{int(h, 16):064x}" for h in holders], at
-    )
+    results = read_many(w3, token, _HOLDER_BALANCE, [int(h, 16) for h in holders], 32, at)
     for holder, result in zip(holders, results, strict=True):
         on_chain = int(result, 16)
         if on_chain != counts.get(holder, 0):
             diffs.append(Difference(f"holder {holder}", "pieces", counts.get(holder, 0), on_chain))
 
     mems = members(index)
-    results = _batch_calls(
-        w3, membership, [_MEMBER_OF + f"{int(m.account, 16):064x}" for m in mems], at
-    )
+    results = read_many(w3, membership, _MEMBER_OF, [int(m.account, 16) for m in mems], 5 * 32, at)
     status_names = ("none", "active", "suspended")
     for m, result in zip(mems, results, strict=True):
         w = _words(result)
@@ -2032,7 +2080,7 @@ def verify(w3: Web3, index: Index, *, block: int | None = None) -> VerifyReport:
                 diffs.append(Difference(m.account, key, value, got_m[key]))
 
     pays = conn.execute("SELECT payable_id, status, piece_count FROM payables").fetchall()
-    results = _batch_calls(w3, token, [_PAYABLE_OF + f"{int(p[0]):064x}" for p in pays], at)
+    results = read_many(w3, token, _PAYABLE_OF, [int(p[0]) for p in pays], 10 * 32, at)
     pay_status = ("none", "issued", "accepted")
     for (pid, status, count), result in zip(pays, results, strict=True):
         w = _words(result)

@@ -20,7 +20,10 @@ from typing import Any, Final
 
 from tierchain.errors import ArtifactError
 
-DEPLOYABLE: Final = ("Membership", "InvoiceRegistry", "PayableToken", "DemoStableToken")
+DEPLOYABLE: Final = (
+    "Membership", "InvoiceRegistry", "PayableToken", "DemoStableToken",
+    "BatchReader",  # never deployed: run as creation code by `index verify` (tierchain.index)
+)  # fmt: skip
 ARTIFACTS_DIR: Final = Path(__file__).resolve().parent / "artifacts"
 
 
