@@ -116,9 +116,14 @@ def _iso(seconds: int) -> str:
 BOX_W: Final = 148
 BOX_H: Final = 54
 GAP_X: Final = 14
-ROW_H: Final = 96
+ROW_H: Final = 96  # tier to tier, growing downwards
+COL_W: Final = 196  # tier to tier, growing to the right
+GAP_Y: Final = 10
+WIDE_LIMIT: Final = 10  # more leaf slots than this: grow to the right
 MARGIN: Final = 24
-HEADER_H: Final = 92
+GUTTER: Final = 52  # left column with the tier labels
+HEADER_H: Final = 122
+CHAR_W: Final = 7.4  # rough width of a heading character, to size the picture
 
 
 @dataclass
@@ -153,7 +158,8 @@ def provenance_svg(
 ) -> str:
     """The provenance tree of a payable as an SVG document (a string).
 
-    One layer per tier (the issued piece on top), one box per piece with its short id
+    One layer per tier (the issued piece first: on top for a narrow tree, on the left for a
+    wide one, siblings then stacked vertically), one box per piece with its short id
     (``P1#3``), holder (``labels[address]`` or a short address) and value; edges run from
     parent to child. Frozen pieces have a red border and say so, locked ones an orange one,
     burned (merged or settled) ones are dashed and grey. ``highlight`` (a piece) draws its path
@@ -232,14 +238,16 @@ def provenance_svg(
             node.kids.append(group)
             shown += 1
 
-    # Layout: leaves take the next slot, a parent sits over the middle of its children.
+    # Layout: leaves take the next slot, a parent sits in the middle of its children. Narrow
+    # trees grow downwards (tiers are rows); wide ones grow to the right (tiers are columns,
+    # siblings stacked), which keeps a hundred leaves readable on a scrolling page.
     slot = [0]
     max_depth = [0]
 
     def place(node: _Node) -> None:
         max_depth[0] = max(max_depth[0], node.depth)
         if not node.kids:
-            node.x = slot[0] * (BOX_W + GAP_X)
+            node.x = float(slot[0])
             slot[0] += 1
             return
         for k in node.kids:
@@ -247,22 +255,12 @@ def provenance_svg(
         node.x = (node.kids[0].x + node.kids[-1].x) / 2
 
     place(root)
-    width = max(slot[0] * (BOX_W + GAP_X) - GAP_X, 620) + 2 * MARGIN
-    height = HEADER_H + (max_depth[0] + 1) * ROW_H + MARGIN + 24
+    downwards = slot[0] <= WIDE_LIMIT
     names = {k.lower(): v for k, v in (labels or {}).items()}
 
     def who(address: str) -> str:
         return names.get(address.lower()) or ix.short_address(address)
 
-    out: list[str] = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
-        f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="Helvetica, Arial, sans-serif" '
-        'font-size="11">',
-        "<style>.id{font-weight:bold;font-size:12px}.sub{fill:#444}.hd{font-size:13px}"
-        ".edge{fill:none;stroke:#888;stroke-width:1.2}.path{stroke:#1f5fbf;stroke-width:2.4}"
-        "</style>",
-        f'<rect x="0" y="0" width="{width:.0f}" height="{height:.0f}" fill="#ffffff"/>',
-    ]
     heading = title or f"Provenance of payable {payable_id}"
     status = "voided package" if package is not None and package.voided else pay.status
     lines = [
@@ -278,43 +276,72 @@ def provenance_svg(
             else " (not indexed)"
         ),
     ]
+    legend = (
+        f"{'rows' if downwards else 'columns'} = tiers; red = frozen, orange = locked, "
+        "dashed = burned (merged or settled)" + ("; blue = highlighted path" if path else "")
+    )
+    text_w = CHAR_W * max(len(line) for line in [*lines, legend])
+    left = MARGIN + (GUTTER if downwards else 0)
+    top_y = HEADER_H + (0 if downwards else 20)
+
+    def corner(node: _Node) -> tuple[float, float]:
+        """Top-left corner of a node's box."""
+        if downwards:
+            return left + node.x * (BOX_W + GAP_X), top_y + node.depth * ROW_H
+        return left + node.depth * COL_W, top_y + node.x * (BOX_H + GAP_Y)
+
+    if downwards:
+        width = max(GUTTER + slot[0] * (BOX_W + GAP_X) - GAP_X, text_w) + 2 * MARGIN
+        height = top_y + max_depth[0] * ROW_H + BOX_H + MARGIN
+    else:
+        width = max(max_depth[0] * COL_W + BOX_W, text_w) + 2 * MARGIN
+        height = top_y + slot[0] * (BOX_H + GAP_Y) - GAP_Y + MARGIN
+
+    out: list[str] = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+        f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="Helvetica, Arial, sans-serif" '
+        'font-size="11">',
+        "<style>.id{font-weight:bold;font-size:12px}.sub{fill:#444}.hd{font-size:13px}"
+        ".edge{fill:none;stroke:#888;stroke-width:1.2}.path{stroke:#1f5fbf;stroke-width:2.4}"
+        "</style>",
+        f'<rect x="0" y="0" width="{width:.0f}" height="{height:.0f}" fill="#ffffff"/>',
+    ]
     for i, line in enumerate(lines):
         cls = "id hd" if i == 0 else "sub"
         out.append(f'<text x="{MARGIN}" y="{MARGIN + 8 + 18 * i}" class="{cls}">{escape(line)}</text>')
     legend_y = MARGIN + 8 + 18 * len(lines)
-    out.append(
-        f'<text x="{MARGIN}" y="{legend_y}" class="sub">layers = tiers; red = frozen, orange = '
-        "locked, dashed = burned (merged or settled)"
-        + (", blue = highlighted path" if path else "")
-        + "</text>"
-    )
-
-    def top(node: _Node) -> tuple[float, float]:
-        return MARGIN + node.x + BOX_W / 2, HEADER_H + node.depth * ROW_H
+    out.append(f'<text x="{MARGIN}" y="{legend_y}" class="sub">{escape(legend)}</text>')
+    for depth in range(max_depth[0] + 1):
+        if downwards:
+            tx, ty = MARGIN, top_y + depth * ROW_H + BOX_H / 2 + 4
+        else:
+            tx, ty = left + depth * COL_W + 8, top_y - 8
+        out.append(f'<text x="{tx:.1f}" y="{ty:.1f}" class="sub">tier {depth + 1}</text>')
 
     edges: list[str] = []
     boxes: list[str] = []
 
     def draw(node: _Node) -> None:
-        x0 = MARGIN + node.x
-        y0 = HEADER_H + node.depth * ROW_H
+        x0, y0 = corner(node)
         for k in node.kids:
-            cx, cy = top(k)
-            px, py = x0 + BOX_W / 2, y0 + BOX_H
-            mid = (py + cy) / 2
+            cx, cy = corner(k)
+            if downwards:
+                px, py, cx = x0 + BOX_W / 2, y0 + BOX_H, cx + BOX_W / 2
+                d = f"M{px:.1f},{py:.1f} V{(py + cy) / 2:.1f} H{cx:.1f} V{cy:.1f}"
+            else:
+                px, py, cy = x0 + BOX_W, y0 + BOX_H / 2, cy + BOX_H / 2
+                d = f"M{px:.1f},{py:.1f} H{(px + cx) / 2:.1f} V{cy:.1f} H{cx:.1f}"
             on_path = (
                 node.piece is not None and k.piece is not None and k.piece.token_id in path
                 and node.piece.token_id in path
             )  # fmt: skip
-            cls = "edge path" if on_path else "edge"
-            edges.append(
-                f'<path class="{cls}" d="M{px:.1f},{py:.1f} V{mid:.1f} H{cx:.1f} V{cy:.1f}"/>'
-            )
+            edges.append(f'<path class="{"edge path" if on_path else "edge"}" d="{d}"/>')
             draw(k)
         boxes.append(_box(node, x0, y0, who, path))
 
     draw(root)
-    out.extend(edges)
+    out.extend(e for e in edges if "edge path" not in e)  # the highlighted path on top
+    out.extend(e for e in edges if "edge path" in e)
     out.extend(boxes)
     out.append("</svg>")
     return "\n".join(out) + "\n"
