@@ -20,10 +20,7 @@ from typing import Any, Final
 
 from tierchain.errors import ArtifactError
 
-DEPLOYABLE: Final = (
-    "Membership", "InvoiceRegistry", "PayableToken", "DemoStableToken",
-    "BatchReader",  # never deployed: run as creation code by `index verify` (tierchain.index)
-)  # fmt: skip
+DEPLOYABLE: Final = ("Membership", "InvoiceRegistry", "PayableToken", "DemoStableToken")
 ARTIFACTS_DIR: Final = Path(__file__).resolve().parent / "artifacts"
 
 
