@@ -15,6 +15,7 @@ BENCHES = [
     "bench.bench_merkle",
     "bench.bench_relay",
     "bench.bench_throughput",
+    "bench.bench_index",
 ]
 
 

@@ -40,6 +40,7 @@ from tierchain.cli_common import (
     pass_state,
     piece_json,
 )
+from tierchain.cli_index import index_commands
 from tierchain.cli_invoices import invoices
 from tierchain.cli_journal import JOURNAL_COMMANDS
 from tierchain.cli_members import members, role_names
@@ -358,6 +359,8 @@ main.add_command(invoices)
 main.add_command(payables)
 main.add_command(request_group)
 main.add_command(trace_command)
+for _command in index_commands():  # index, query, export (tierchain.cli_index)
+    main.add_command(_command)
 for _command in JOURNAL_COMMANDS:
     main.add_command(_command)
 
