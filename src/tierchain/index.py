@@ -67,13 +67,13 @@ deployment record has them)."""
 class IndexStateError(TierchainError):
     """The index database cannot be used as asked (another chain, schema, no index yet)."""
 
-    exit_code = 8
+    exit_code = 10
 
 
 class IndexMismatchError(TierchainError):
     """``verify`` found differences between the index and the chain."""
 
-    exit_code = 9
+    exit_code = 11
 
 
 class NotIndexedError(UsageError):

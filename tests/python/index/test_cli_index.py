@@ -94,7 +94,7 @@ def test_verify_ok_then_a_planted_difference_exits_9(
     with ix.Index(synced) as index, index.transaction() as conn:
         conn.execute("UPDATE pieces SET value = 1 WHERE token_id = ?", (str(story.b),))
     bad = runner.invoke(cli, ["index", "verify", "--rpc", rpc_url, "--db", str(synced)])
-    assert bad.exit_code == 9
+    assert bad.exit_code == 11
     assert f"DIFF {ix.short_id(story.b)} value: index 1" in bad.output
     assert "error: 1 difference(s)" in bad.output
 
@@ -103,7 +103,7 @@ def test_errors_have_exit_codes(synced: Path, runner: CliRunner, tmp_path: Path)
     unknown = runner.invoke(cli, ["query", "piece", "P99#1", "--db", str(synced)])
     assert unknown.exit_code == 2 and "error: no piece P99#1" in unknown.output
     missing = runner.invoke(cli, ["query", "totals", "--db", str(tmp_path / "none.sqlite")])
-    assert missing.exit_code == 8 and "tierchain index sync" in missing.output
+    assert missing.exit_code == 10 and "tierchain index sync" in missing.output
     bad_fmt = runner.invoke(cli, ["export", "positions", "--format", "xml", "--db", str(synced)])
     assert bad_fmt.exit_code == 2
     assert "Traceback" not in unknown.output + missing.output
