@@ -2,7 +2,8 @@
 
 Order: Membership(admin) → InvoiceRegistry(membership) → PayableToken(membership, registry,
 minPieceValue, maxTenor) → registry.bindToken(token) → membership.addListener(token) →
-DemoStableToken(operator). Members are admitted afterwards (the token must already listen).
+DemoStableToken(operator) → FinancingDesk(token, membership, forwarder) → token.setAgent(desk,
+AGENT_DESK). Members are admitted afterwards (the token must already listen).
 The record lives in ``<home>/deployments/<chainId>.json`` (home: ``$TIERCHAIN_HOME`` or
 ``./.tierchain``) and is checked on load: chain id, genesis block, code at every address.
 """
@@ -29,12 +30,14 @@ from tierchain.toolchain import load_artifact
 DAY: Final = 86_400
 DEFAULT_MIN_PIECE_CENTS: Final = 100
 DEFAULT_MAX_TENOR: Final = 365 * DAY
-CONTRACTS: Final = ("membership", "registry", "token", "currency")
+CONTRACTS: Final = ("membership", "registry", "token", "currency", "desk")
+AGENT_DESK: Final = 1
 _ARTIFACT_OF: Final = {
     "membership": "Membership",
     "registry": "InvoiceRegistry",
     "token": "PayableToken",
     "currency": "DemoStableToken",
+    "desk": "FinancingDesk",
 }
 
 
@@ -58,6 +61,7 @@ class Deployment:
     registry: ChecksumAddress
     token: ChecksumAddress
     currency: ChecksumAddress
+    desk: ChecksumAddress
     admin: ChecksumAddress
     operator: ChecksumAddress
     block_number: int
@@ -130,10 +134,12 @@ def deploy_all(
     *,
     min_piece_cents: int = DEFAULT_MIN_PIECE_CENTS,
     max_tenor_seconds: int = DEFAULT_MAX_TENOR,
+    forwarder: ChecksumAddress | str = "0x" + "00" * 20,
     home: Path | None = None,
     record: bool = True,
 ) -> Deployment:
-    """Deploy and wire the set with ``admin``; record it unless ``record`` is False."""
+    """Deploy and wire the set with ``admin``; record it unless ``record`` is False.
+    ``forwarder`` is the ERC-2771 forwarder the desk trusts (zero: none)."""
     op = to_checksum_address(operator)
     hashes: dict[str, str] = {}
 
@@ -157,6 +163,11 @@ def deploy_all(
     )  # fmt: skip
     hashes["bindToken"], hashes["addListener"] = (r.tx_hash for r in wiring)
     currency = create("currency", op)
+    desk = create("desk", token, membership, to_checksum_address(forwarder))
+    hashes["setAgentDesk"] = admin.send(
+        TxRequest(token, call_data("PayableToken", "setAgent(address,uint8)", desk, AGENT_DESK),
+                  label="token.setAgent(desk)")
+    ).tx_hash  # fmt: skip
     deployment = Deployment(
         chain_id=admin.chain_id,
         genesis_hash=genesis_hash(w3),
@@ -164,6 +175,7 @@ def deploy_all(
         registry=registry,
         token=token,
         currency=currency,
+        desk=desk,
         admin=admin.address,
         operator=op,
         block_number=w3.eth.block_number,
