@@ -8,13 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from desk_support import AGENT_DESK, FUNDS, ZERO
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from tests.conftest import CENTS, DAY, h
 from tierchain.desk import Offer, SignedOffer, sign_offer
-
-from desk_support import AGENT_DESK, FUNDS, ZERO
 
 MNEMONIC = "test test test test test test test test test test test junk"
 
@@ -59,7 +58,9 @@ def issue_in(
 ) -> Callable[..., tuple[int, int]]:
     """Issue and accept a payable in a given currency; returns (payableId, tokenId)."""
 
-    def issue_(currency: Any, face: int = 1_000_000 * CENTS, creditor: Any = None, tenor: int = 90 * DAY) -> tuple[int, int]:
+    def issue_(
+        currency: Any, face: int = 1_000_000 * CENTS, creditor: Any = None, tenor: int = 90 * DAY
+    ) -> tuple[int, int]:
         creditor = creditor or suppliers[0]
         root = register_package(total=face, seller=creditor)
         tx = token.issue(creditor, face, currency, chain.time() + tenor, root, h("doc"), {"from": core})
@@ -87,7 +88,9 @@ def offer_for(funded: list[Any], chain: Any) -> Callable[..., Offer]:
         dl = deadline if deadline is not None else chain.time() + DAY
         sel = getattr(seller, "address", seller)
         if rate_bps is not None:
-            return Offer.at_rate(fin, token_id, value, rate_bps, deadline=dl, seller=sel, recourse=recourse, nonce=nonce)
+            return Offer.at_rate(
+                fin, token_id, value, rate_bps, deadline=dl, seller=sel, recourse=recourse, nonce=nonce
+            )
         return Offer.fixed(fin, token_id, value, price if price is not None else value, deadline=dl, seller=sel,
                            recourse=recourse, nonce=nonce)
 

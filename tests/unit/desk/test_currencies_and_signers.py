@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import brownie
 import pytest
+from desk_support import b32
 from eth_utils import keccak
 
 from tests.conftest import CENTS, ROLE_FINANCIER, err, h
-from tierchain.desk import OFFER_TYPE, Offer, offer_hash, sign_offer
-
-from desk_support import ZERO, b32
+from tierchain.desk import OFFER_TYPE, Offer, offer_hash
 
 
 @pytest.fixture
@@ -138,7 +137,7 @@ def test_trusted_forwarder_relays_the_signer(FinancingDesk, token, membership, a
 
 
 def test_eip712_domain_and_type_match_the_library(desk, chain, piece, offer_for):
-    fields, name, version, chain_id, contract, salt, extensions = desk.eip712Domain()
+    _fields, name, version, chain_id, contract, _salt, _extensions = desk.eip712Domain()
     assert (name, version, chain_id, contract) == ("TierchainFinancingDesk", "1", chain.id, desk.address)
     assert desk.OFFER_TYPEHASH() == "0x" + keccak(text=OFFER_TYPE).hex()
     offer = offer_for(piece, 1234 * CENTS, rate_bps=725, recourse=True, nonce=2**200)

@@ -6,12 +6,11 @@ from dataclasses import replace
 
 import brownie
 import pytest
+from desk_support import ZERO, b32
 from eth_account import Account
 
-from tests.conftest import CENTS, DAY, ROLE_FINANCIER, ROLE_SUPPLIER, err, h, reverts_named
+from tests.conftest import CENTS, DAY, err, h, reverts_named
 from tierchain.desk import Offer, sign_offer
-
-from desk_support import ZERO, b32
 
 SECP_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 

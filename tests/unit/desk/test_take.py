@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import brownie
 import pytest
+from desk_support import FUNDS, b32
 
 from tests.conftest import CENTS, DAY, err
 from tierchain.money import discount_price
-
-from desk_support import FUNDS, b32
 
 
 def _state(token, currency, token_id, seller, financier):
