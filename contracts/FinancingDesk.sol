@@ -52,13 +52,24 @@ contract FinancingDesk is IFinancingDesk, ERC2771Context, EIP712, ReentrancyGuar
     uint8 private constant _ROLE_GUARANTOR = 1 << 4;
     uint8 private constant _HOLDER_ROLES = _ROLE_SUPPLIER | _ROLE_FINANCIER | _ROLE_GUARANTOR;
 
+    /// @dev A Financing packed into two words (the interface's struct would take three):
+    ///      financier | value | financedAt (uint32: UTC seconds until 2106), seller | price | recourse.
+    struct Record {
+        address financier;
+        uint64 value;
+        uint32 financedAt;
+        address seller;
+        uint64 price;
+        bool recourse;
+    }
+
     IPayableToken private immutable _token;
     IMembership private immutable _membership;
 
     mapping(bytes32 offerHash => OfferStatus) private _status;
     mapping(address financier => mapping(bytes32 offerHash => bool)) private _cancelled;
     mapping(address financier => uint256) private _nonceFloor;
-    mapping(uint256 tokenId => Financing) private _financings;
+    mapping(uint256 tokenId => Record) private _financings;
 
     /// @param token_ the payable token (which must make this desk an AGENT_DESK agent)
     /// @param membership_ the membership register the token uses
@@ -165,7 +176,15 @@ contract FinancingDesk is IFinancingDesk, ERC2771Context, EIP712, ReentrancyGuar
 
     /// @inheritdoc IFinancingRecords
     function financingOf(uint256 tokenId) external view returns (Financing memory financing) {
-        return _financings[tokenId];
+        Record memory r = _financings[tokenId];
+        return Financing({
+            financier: r.financier,
+            seller: r.seller,
+            value: r.value,
+            price: r.price,
+            recourse: r.recourse,
+            financedAt: r.financedAt
+        });
     }
 
     /// @inheritdoc IFinancingDesk
@@ -194,13 +213,14 @@ contract FinancingDesk is IFinancingDesk, ERC2771Context, EIP712, ReentrancyGuar
         // Delivery: the token checks the financier may receive, the minimum piece value,
         // freezes, maturity and the pause; a whole piece keeps its id, a part gets a new one.
         tokenId = _token.agentTransfer(offer.tokenId, offer.financier, offer.value);
-        _financings[tokenId] = Financing({
+        _financings[tokenId] = Record({
             financier: offer.financier,
-            seller: seller,
             value: offer.value,
+            // Intended truncation: UTC seconds fit 32 bits until the year 2106.
+            financedAt: uint32(block.timestamp),
+            seller: seller,
             price: price,
-            recourse: offer.recourse,
-            financedAt: uint40(block.timestamp)
+            recourse: offer.recourse
         });
 
         uint256 amount = _pay(offer, seller, price);
