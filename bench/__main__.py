@@ -16,6 +16,7 @@ BENCHES = [
     "bench.bench_relay",
     "bench.bench_throughput",
     "bench.bench_index",
+    "bench.bench_desk",
 ]
 
 

@@ -3,7 +3,9 @@
 Order: Membership(admin) → InvoiceRegistry(membership) → RequestRelay(membership) →
 PayableToken(membership, registry, minPieceValue, maxTenor, relay) → registry.bindToken(token) →
 membership.addListener(token) → relay.bindToken(token) (which also allows the token as a relay
-target) → DemoStableToken(operator). Members are admitted afterwards (the token must already listen).
+target) → DemoStableToken(operator) → FinancingDesk(token, membership, relay) →
+token.setAgent(desk, AGENT_DESK) → relay.setTargetAllowed(desk). Members are admitted
+afterwards (the token must already listen).
 The record lives in ``<home>/deployments/<chainId>.json`` (home: ``$TIERCHAIN_HOME`` or
 ``./.tierchain``) and is checked on load: chain id, genesis block, code at every address.
 """
@@ -30,13 +32,15 @@ from tierchain.toolchain import load_artifact
 DAY: Final = 86_400
 DEFAULT_MIN_PIECE_CENTS: Final = 100
 DEFAULT_MAX_TENOR: Final = 365 * DAY
-CONTRACTS: Final = ("membership", "registry", "relay", "token", "currency")
+CONTRACTS: Final = ("membership", "registry", "relay", "token", "currency", "desk")
+AGENT_DESK: Final = 1
 _ARTIFACT_OF: Final = {
     "membership": "Membership",
     "registry": "InvoiceRegistry",
     "relay": "RequestRelay",
     "token": "PayableToken",
     "currency": "DemoStableToken",
+    "desk": "FinancingDesk",
 }
 
 
@@ -61,6 +65,7 @@ class Deployment:
     relay: ChecksumAddress
     token: ChecksumAddress
     currency: ChecksumAddress
+    desk: ChecksumAddress
     admin: ChecksumAddress
     operator: ChecksumAddress
     block_number: int
@@ -136,7 +141,8 @@ def deploy_all(
     home: Path | None = None,
     record: bool = True,
 ) -> Deployment:
-    """Deploy and wire the set with ``admin``; record it unless ``record`` is False."""
+    """Deploy and wire the set with ``admin``; record it unless ``record`` is False.
+    The relay is the ERC-2771 forwarder the token and the desk trust."""
     op = to_checksum_address(operator)
     hashes: dict[str, str] = {}
 
@@ -165,6 +171,16 @@ def deploy_all(
         r.tx_hash for r in wiring
     )
     currency = create("currency", op)
+    desk = create("desk", token, membership, relay)
+    agents = admin.send_many(
+        [
+            TxRequest(token, call_data("PayableToken", "setAgent(address,uint8)", desk, AGENT_DESK),
+                      label="token.setAgent(desk)"),
+            TxRequest(relay, call_data("RequestRelay", "setTargetAllowed(address,bool)", desk, True),
+                      label="relay.setTargetAllowed(desk)"),
+        ]
+    )  # fmt: skip
+    hashes["setAgentDesk"], hashes["relayAllowDesk"] = (r.tx_hash for r in agents)
     deployment = Deployment(
         chain_id=admin.chain_id,
         genesis_hash=genesis_hash(w3),
@@ -173,6 +189,7 @@ def deploy_all(
         relay=relay,
         token=token,
         currency=currency,
+        desk=desk,
         admin=admin.address,
         operator=op,
         block_number=w3.eth.block_number,

@@ -141,6 +141,10 @@ class RelayError(ContractRevert):
     """A ``Relay*`` custom error (signed-request relay: expired, bad nonce or signature, ...)."""
 
 
+class DeskError(ContractRevert):
+    """A ``Desk*`` custom error (financing desk)."""
+
+
 class CurrencyError(ContractRevert):
     """An ERC-20 / demo currency error (``ERC20*``, ``DemoToken*``)."""
 
@@ -163,6 +167,7 @@ _FAMILIES: tuple[tuple[str, type[ContractRevert]], ...] = (
     ("Registry", RegistryError),
     ("Payable", PayableError),
     ("Relay", RelayError),
+    ("Desk", DeskError),
     ("ERC20", CurrencyError),
     ("DemoToken", CurrencyError),
 )

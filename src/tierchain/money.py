@@ -8,6 +8,7 @@ at most ``decimals`` fractional digits.
 from __future__ import annotations
 
 import re
+from decimal import ROUND_FLOOR, Decimal, localcontext
 from typing import Final, NewType
 
 from tierchain.errors import AmountError
@@ -82,3 +83,40 @@ def format_units(value: int, decimals: int, *, grouping: bool = True) -> str:
 def format_cents(value: int, *, grouping: bool = True) -> str:
     """Cents as money text: ``123450`` → ``"1,234.50"``."""
     return format_units(value, 2, grouping=grouping)
+
+
+# ---------------------------------------------------------------------------- discounting
+
+SECONDS_PER_DAY: Final = 86_400
+DAYS_PER_YEAR: Final = 365
+MAX_RATE_BPS: Final = 10_000
+
+
+def discount_price(value_cents: int, rate_bps: int, seconds_left: int) -> int:
+    """The price of ``value_cents`` discounted at ``rate_bps`` a year for ``seconds_left``,
+    exactly as ``FinancingDesk.quote`` computes it (the Decimal model it is tested against).
+
+    Actual/365 on whole days: ``days = seconds_left // 86400`` (a partial day does not count);
+    ``discount = value * rate/10000 * days/365`` rounded DOWN to the cent (in the seller's
+    favour); ``price = value - discount``, or 0 when the discount reaches the value.
+    1,000,000.00 at 600 bps for 90 days → 985,205.48 (``discount_price(10**8, 600, 90*86400)
+    == 98_520_548``). Raises :class:`AmountError` for a value outside 0..2^64-1, a rate outside
+    0..10,000 bps or negative seconds.
+    """
+    if not 0 <= value_cents <= UINT64_MAX:
+        raise AmountError(f"value {value_cents} cents is outside 0..2^64-1")
+    if not 0 <= rate_bps <= MAX_RATE_BPS:
+        raise AmountError(f"rate {rate_bps} bps is outside 0..{MAX_RATE_BPS}")
+    if seconds_left < 0:
+        raise AmountError(f"seconds left {seconds_left} is negative")
+    days = seconds_left // SECONDS_PER_DAY
+    with localcontext() as ctx:
+        # 200 digits hold every product in range (< 2^100) exactly; the one division rounds
+        # toward minus infinity, so the floor below is the floor of the exact quotient.
+        ctx.prec = 200
+        ctx.rounding = ROUND_FLOOR
+        exact_product = Decimal(value_cents) * Decimal(rate_bps) * Decimal(days)
+        discount = (exact_product / Decimal(10_000 * DAYS_PER_YEAR)).to_integral_value(
+            rounding=ROUND_FLOOR
+        )
+    return max(value_cents - int(discount), 0)

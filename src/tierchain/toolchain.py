@@ -21,7 +21,8 @@ from typing import Any, Final
 from tierchain.errors import ArtifactError
 
 DEPLOYABLE: Final = (
-    "Membership", "InvoiceRegistry", "RequestRelay", "PayableToken", "DemoStableToken"
+    "Membership", "InvoiceRegistry", "RequestRelay", "PayableToken", "DemoStableToken",
+    "FinancingDesk",
 )
 ARTIFACTS_DIR: Final = Path(__file__).resolve().parent / "artifacts"
 
