@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from desk_support import AGENT_DESK, FUNDS, ZERO
+from desk_support import AGENT_DESK, FUNDS
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
