@@ -116,6 +116,7 @@ def at_time(chain: Any) -> Callable[..., Any]:
             finally:
                 web3.provider.make_request("miner_start", [])
         tx.wait(1)
+        tx.status  # noqa: B018 (brownie fetches the revert reason lazily)
         assert web3.eth.get_block(tx.block_number).timestamp == timestamp
         return tx
 
