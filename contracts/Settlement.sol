@@ -38,6 +38,9 @@ contract Settlement is ERC2771Context, ISettlement {
     uint8 private constant _ROLE_OPERATOR = 1 << 0;
     uint8 private constant _ROLE_GUARANTOR = 1 << 4;
     uint8 private constant _FLAG_OVERDUE = 1 << 0;
+    /// @dev Some piece of the payable has a claimed amount on record (a partial claim or a
+    ///      recourse settlement). Until then a final claim skips reading the per-piece word.
+    uint8 private constant _FLAG_CLAIMS_RECORDED = 1 << 1;
     uint256 private constant _INDEX_BITS = 32;
     uint256 private constant _MATURITY_SHIFT = 96;
     uint256 private constant _PAYABLE_MASK = (1 << 64) - 1;
@@ -158,31 +161,12 @@ contract Settlement is ERC2771Context, ISettlement {
         if (block.timestamp < maturityAt) revert SettlementNotMatured(payableId, maturityAt);
         Hot memory hot = _hot[payableId];
         if (hot.currency == address(0)) revert SettlementNothingToClaim(tokenId);
-        address caller = _msgSender();
-        uint256 claimed = _claimed[tokenId];
         address owner;
         bool settled = hot.unpaidCents == 0;
         if (settled) {
-            // Paid in full: the piece gets exactly the rest of its value and is burned. The
-            // token checks maturity, a frozen piece (PayablePieceFrozen) and liveness; the
-            // owner check follows (a revert undoes the burn).
-            uint256 value;
-            (owner, value) = _token.burnSettled(tokenId);
-            if (owner != caller) revert SettlementNotHolder(tokenId, caller, owner);
-            _checkHolderNotFrozen(owner);
-            // Cannot underflow: claimed <= floor(value * paid / face) <= value.
-            cents = value - claimed;
-            if (claimed != 0) delete _claimed[tokenId];
+            (owner, cents) = _claimFinal(tokenId, hot.flags);
         } else {
-            IPayableToken.PieceView memory piece = _token.pieceOf(tokenId);
-            owner = piece.owner;
-            if (owner != caller) revert SettlementNotHolder(tokenId, caller, owner);
-            if (piece.frozen) revert IPayableToken.PayablePieceFrozen(tokenId);
-            _checkHolderNotFrozen(owner);
-            uint256 covered = _covered(piece.value, _terms[payableId].faceValue, hot.unpaidCents);
-            if (covered <= claimed) revert SettlementNothingToClaim(tokenId);
-            cents = covered - claimed;
-            _claimed[tokenId] = covered;
+            (owner, cents) = _claimPartial(tokenId, payableId, hot);
         }
         emit Claimed(tokenId, owner, cents, settled);
         IERC20(hot.currency).safeTransfer(owner, _units(cents, hot.currencyDecimals));
@@ -314,7 +298,10 @@ contract Settlement is ERC2771Context, ISettlement {
         // Effects: the financier is paid the whole piece now (escrow share + seller's part),
         // so the piece moves on with claimed == covered and the seller claims only what the
         // debtor pays from now on.
-        if (escrowCents != 0) _claimed[tokenId] = covered;
+        if (escrowCents != 0) {
+            _claimed[tokenId] = covered;
+            if (hot.flags & _FLAG_CLAIMS_RECORDED == 0) _hot[payableId].flags = hot.flags | _FLAG_CLAIMS_RECORDED;
+        }
         RecourseClaim storage stored = _recourses[tokenId];
         stored.status = RecourseStatus.Settled;
         stored.amountCents = uint64(due);
@@ -468,6 +455,41 @@ contract Settlement is ERC2771Context, ISettlement {
         _hot[payableId] = hot;
         _terms[payableId] = Terms({debtor: p.debtor, faceValue: p.faceValue, graceSeconds: grace});
         emit PayableOpened(payableId, p.debtor, p.currency, p.faceValue, uint40(uint256(p.maturityAt) + grace));
+    }
+
+    /// @dev Paid in full: the piece gets exactly the rest of its value and is burned. The token
+    ///      checks maturity, a frozen piece (PayablePieceFrozen) and liveness; the owner check
+    ///      follows (a revert undoes the burn).
+    function _claimFinal(uint256 tokenId, uint8 flags) private returns (address owner, uint256 cents) {
+        bool recorded = flags & _FLAG_CLAIMS_RECORDED != 0;
+        uint256 claimed = recorded ? _claimed[tokenId] : 0;
+        uint256 value;
+        (owner, value) = _token.burnSettled(tokenId);
+        address caller = _msgSender();
+        if (owner != caller) revert SettlementNotHolder(tokenId, caller, owner);
+        _checkHolderNotFrozen(owner);
+        // Cannot underflow: claimed <= floor(value * paid / face) <= value.
+        cents = value - claimed;
+        if (claimed != 0) delete _claimed[tokenId];
+    }
+
+    /// @dev Partly paid: the piece's share floor(value * paid / face) minus what it claimed.
+    function _claimPartial(uint256 tokenId, uint256 payableId, Hot memory hot)
+        private
+        returns (address owner, uint256 cents)
+    {
+        IPayableToken.PieceView memory piece = _token.pieceOf(tokenId);
+        owner = piece.owner;
+        address caller = _msgSender();
+        if (owner != caller) revert SettlementNotHolder(tokenId, caller, owner);
+        if (piece.frozen) revert IPayableToken.PayablePieceFrozen(tokenId);
+        _checkHolderNotFrozen(owner);
+        uint256 covered = _covered(piece.value, _terms[payableId].faceValue, hot.unpaidCents);
+        uint256 claimed = _claimed[tokenId];
+        if (covered <= claimed) revert SettlementNothingToClaim(tokenId);
+        cents = covered - claimed;
+        _claimed[tokenId] = covered;
+        if (hot.flags & _FLAG_CLAIMS_RECORDED == 0) _hot[payableId].flags = hot.flags | _FLAG_CLAIMS_RECORDED;
     }
 
     /// @dev Pull exactly `units` of `currency` from `from` to `to` (SafeERC20: false or no

@@ -3,6 +3,7 @@ forwarder (ERC-2771), test financing records, funded debtors, pieces, and exact-
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -95,6 +96,9 @@ def travel(chain: Any) -> Callable[[int], None]:
     return travel_
 
 
+_distinct = itertools.count()
+
+
 @pytest.fixture
 def at_time(chain: Any) -> Callable[..., Any]:
     """Run one transaction in a block whose timestamp is exactly `timestamp`; returns the
@@ -104,7 +108,10 @@ def at_time(chain: Any) -> Callable[..., Any]:
     block's timestamp, send."""
 
     def at_(timestamp: int, fn: Any, *args: Any, sender: Any) -> Any:
-        params = {"from": sender, "required_confs": 0, "gas_limit": 1_000_000, "allow_revert": True}
+        # A distinct gas limit each time: brownie caches receipts by hash, and the same call
+        # from the same snapshot would otherwise repeat a hash and reuse a stale receipt.
+        gas = 1_000_000 + next(_distinct)
+        params = {"from": sender, "required_confs": 0, "gas_limit": gas, "allow_revert": True}
         if "anvil" in web3.client_version.lower():
             web3.provider.make_request("evm_setNextBlockTimestamp", [timestamp])
             tx = fn(*args, params)
