@@ -2,7 +2,9 @@
 
 Order: Membership(admin) → InvoiceRegistry(membership) → PayableToken(membership, registry,
 minPieceValue, maxTenor) → registry.bindToken(token) → membership.addListener(token) →
-DemoStableToken(operator). Members are admitted afterwards (the token must already listen).
+DemoStableToken(operator) → Settlement(token, forwarder, graceSeconds) →
+token.setAgent(settlement, 2). The desk's records reach Settlement later, once, by the admin's
+``settlement.setFinancingRecords(desk)``. Members are admitted afterwards (the token must already listen).
 The record lives in ``<home>/deployments/<chainId>.json`` (home: ``$TIERCHAIN_HOME`` or
 ``./.tierchain``) and is checked on load: chain id, genesis block, code at every address.
 """
@@ -29,12 +31,16 @@ from tierchain.toolchain import load_artifact
 DAY: Final = 86_400
 DEFAULT_MIN_PIECE_CENTS: Final = 100
 DEFAULT_MAX_TENOR: Final = 365 * DAY
-CONTRACTS: Final = ("membership", "registry", "token", "currency")
+DEFAULT_GRACE_SECONDS: Final = 7 * DAY
+AGENT_SETTLEMENT: Final = 2
+NO_FORWARDER: Final = "0x" + "00" * 20
+CONTRACTS: Final = ("membership", "registry", "token", "currency", "settlement")
 _ARTIFACT_OF: Final = {
     "membership": "Membership",
     "registry": "InvoiceRegistry",
     "token": "PayableToken",
     "currency": "DemoStableToken",
+    "settlement": "Settlement",
 }
 
 
@@ -58,6 +64,7 @@ class Deployment:
     registry: ChecksumAddress
     token: ChecksumAddress
     currency: ChecksumAddress
+    settlement: ChecksumAddress
     admin: ChecksumAddress
     operator: ChecksumAddress
     block_number: int
@@ -130,10 +137,13 @@ def deploy_all(
     *,
     min_piece_cents: int = DEFAULT_MIN_PIECE_CENTS,
     max_tenor_seconds: int = DEFAULT_MAX_TENOR,
+    grace_seconds: int = DEFAULT_GRACE_SECONDS,
+    forwarder: ChecksumAddress | str = NO_FORWARDER,
     home: Path | None = None,
     record: bool = True,
 ) -> Deployment:
-    """Deploy and wire the set with ``admin``; record it unless ``record`` is False."""
+    """Deploy and wire the set with ``admin``; record it unless ``record`` is False.
+    ``forwarder`` is the ERC-2771 relay Settlement trusts (none by default)."""
     op = to_checksum_address(operator)
     hashes: dict[str, str] = {}
 
@@ -157,6 +167,12 @@ def deploy_all(
     )  # fmt: skip
     hashes["bindToken"], hashes["addListener"] = (r.tx_hash for r in wiring)
     currency = create("currency", op)
+    settlement = create("settlement", token, to_checksum_address(forwarder), grace_seconds)
+    agent = admin.send(
+        TxRequest(token, call_data("PayableToken", "setAgent(address,uint8)", settlement, AGENT_SETTLEMENT),
+                  label="token.setAgent(settlement)")
+    )  # fmt: skip
+    hashes["setAgentSettlement"] = agent.tx_hash
     deployment = Deployment(
         chain_id=admin.chain_id,
         genesis_hash=genesis_hash(w3),
@@ -164,6 +180,7 @@ def deploy_all(
         registry=registry,
         token=token,
         currency=currency,
+        settlement=settlement,
         admin=admin.address,
         operator=op,
         block_number=w3.eth.block_number,

@@ -127,6 +127,10 @@ class PayableError(ContractRevert):
     """A ``Payable*`` custom error (payable token)."""
 
 
+class SettlementError(ContractRevert):
+    """A ``Settlement*`` custom error (payment at maturity)."""
+
+
 class CurrencyError(ContractRevert):
     """An ERC-20 / demo currency error (``ERC20*``, ``DemoToken*``)."""
 
@@ -148,6 +152,7 @@ _FAMILIES: tuple[tuple[str, type[ContractRevert]], ...] = (
     ("Membership", MembershipError),
     ("Registry", RegistryError),
     ("Payable", PayableError),
+    ("Settlement", SettlementError),
     ("ERC20", CurrencyError),
     ("DemoToken", CurrencyError),
 )

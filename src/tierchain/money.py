@@ -82,3 +82,16 @@ def format_units(value: int, decimals: int, *, grouping: bool = True) -> str:
 def format_cents(value: int, *, grouping: bool = True) -> str:
     """Cents as money text: ``123450`` → ``"1,234.50"``."""
     return format_units(value, 2, grouping=grouping)
+
+
+def pro_rata(value_cents: int, paid_cents: int, face_cents: int) -> int:
+    """A piece's share of what was paid, as Settlement computes it:
+    ``floor(value * paid / face)``, rounded DOWN (the remainder stays in escrow until the payable
+    is paid in full; then ``paid == face`` and the share is exactly ``value``)."""
+    if face_cents <= 0:
+        raise AmountError(f"face value must be positive, not {face_cents}")
+    if not 0 <= paid_cents <= face_cents:
+        raise AmountError(f"paid {paid_cents} must be within 0..face value {face_cents}")
+    if not 0 <= value_cents <= face_cents:
+        raise AmountError(f"piece value {value_cents} must be within 0..face value {face_cents}")
+    return value_cents * paid_cents // face_cents

@@ -20,7 +20,9 @@ from typing import Any, Final
 
 from tierchain.errors import ArtifactError
 
-DEPLOYABLE: Final = ("Membership", "InvoiceRegistry", "PayableToken", "DemoStableToken")
+DEPLOYABLE: Final = (
+    "Membership", "InvoiceRegistry", "PayableToken", "DemoStableToken", "Settlement"
+)
 ARTIFACTS_DIR: Final = Path(__file__).resolve().parent / "artifacts"
 
 

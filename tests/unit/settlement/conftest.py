@@ -67,7 +67,9 @@ def payable(
     """Issue an accepted payable of `face` and split it into pieces of the given values for the
     given holders (the rest stays with suppliers[0] in the issued piece, listed first)."""
 
-    def make(face: int = FACE, splits: list[tuple[Any, int]] | None = None, tenor: int = 90 * DAY) -> tuple[int, list[int]]:
+    def make(
+        face: int = FACE, splits: list[tuple[Any, int]] | None = None, tenor: int = 90 * DAY
+    ) -> tuple[int, list[int]]:
         payable_id, first = issue(face=face, tenor=tenor)
         ids = [first]
         for holder, value in splits or []:

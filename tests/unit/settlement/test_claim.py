@@ -88,7 +88,9 @@ def test_partial_payment_pro_rata_rounded_down(
     assert sum(currency.balanceOf(s) for s in suppliers[:3]) == FACE
 
 
-def test_double_claim_refused(settlement: Any, payable: Any, core: Any, fund: Any, suppliers: list[Any], travel: Any) -> None:
+def test_double_claim_refused(
+    settlement: Any, payable: Any, core: Any, fund: Any, suppliers: list[Any], travel: Any
+) -> None:
     payable_id, ids = payable()
     fund(core, FACE)
     settlement.pay(payable_id, FACE // 2, {"from": core})
@@ -201,7 +203,9 @@ def test_blocklisted_holder_fails_others_paid(
     tx = token.issue(suppliers[0], face, cur, chain.time() + 30 * 86_400, root, h("bl"), {"from": core})
     payable_id, first = tx.return_value
     token.accept(payable_id, {"from": suppliers[0]})
-    second = token.transferFrom["uint256,address,uint256"](first, suppliers[1], 4_000 * CENTS, {"from": suppliers[0]}).return_value
+    second = token.transferFrom["uint256,address,uint256"](
+        first, suppliers[1], 4_000 * CENTS, {"from": suppliers[0]}
+    ).return_value
     fund(core, face, cur)
     settlement.pay(payable_id, face, {"from": core})
     travel(maturity_of(first))

@@ -60,9 +60,7 @@ def test_paid_payable_never_overdue(
         settlement.markOverdue(payable_id, {"from": outsider})
 
 
-def test_grace_fixed_when_opened(
-    settlement: Any, payable: Any, operator: Any, outsider: Any, travel: Any
-) -> None:
+def test_grace_fixed_when_opened(settlement: Any, payable: Any, operator: Any, outsider: Any, travel: Any) -> None:
     payable_id, ids = payable()
     settlement.open(payable_id, {"from": outsider})
     settlement.setGracePeriod(30 * DAY, {"from": operator})
@@ -130,9 +128,7 @@ def test_guarantor_partial_payment_counts_pro_rata(
     assert settlement.claim(ids[1], {"from": suppliers[1]}).return_value == 100_000 * CENTS
 
 
-def test_guarantor_cannot_pay_before_overdue(
-    settlement: Any, payable: Any, guarantor: Any, fund: Any
-) -> None:
+def test_guarantor_cannot_pay_before_overdue(settlement: Any, payable: Any, guarantor: Any, fund: Any) -> None:
     payable_id, _ = payable()
     settlement.registerGuarantee(payable_id, LIMIT, {"from": guarantor})
     fund(guarantor, LIMIT)
@@ -140,9 +136,7 @@ def test_guarantor_cannot_pay_before_overdue(
         settlement.guarantorPay(payable_id, 100, {"from": guarantor})
 
 
-def test_guarantor_limit_and_overpayment(
-    settlement: Any, overdue_payable: Any, guarantor: Any, fund: Any
-) -> None:
+def test_guarantor_limit_and_overpayment(settlement: Any, overdue_payable: Any, guarantor: Any, fund: Any) -> None:
     payable_id, _ = overdue_payable()
     with brownie.reverts(err("SettlementLimitExceeded", payable_id, LIMIT + 1, LIMIT)):
         settlement.guarantorPay(payable_id, LIMIT + 1, {"from": guarantor})

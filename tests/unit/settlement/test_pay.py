@@ -64,9 +64,7 @@ def test_only_the_debtor_pays(settlement: Any, payable: Any, suppliers: list[Any
         settlement.pay(payable_id, 100, {"from": suppliers[0]})
 
 
-def test_unaccepted_and_unknown_payables_refused(
-    settlement: Any, issue: Any, core: Any, fund: Any
-) -> None:
+def test_unaccepted_and_unknown_payables_refused(settlement: Any, issue: Any, core: Any, fund: Any) -> None:
     payable_id, _ = issue(face=FACE, accept=False)
     fund(core, FACE)
     with brownie.reverts(err("SettlementNotAccepted", payable_id, 1)):

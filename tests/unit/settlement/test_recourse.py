@@ -52,7 +52,11 @@ def test_recourse_round_trip(
     # paid 40%: the piece is covered for 80,000.00, uncovered 120,000.00
     tx = settlement.exerciseRecourse(piece, {"from": financiers[0]})
     event = tx.events["RecourseExercised"]
-    assert (event["financier"], event["seller"], event["uncoveredCents"]) == (financiers[0], suppliers[1], 120_000 * CENTS)
+    assert (event["financier"], event["seller"], event["uncoveredCents"]) == (
+        financiers[0],
+        suppliers[1],
+        120_000 * CENTS,
+    )
     claim = settlement.recourseOf(piece)
     assert claim["status"] == 1 and claim["amountCents"] == 120_000 * CENTS
     assert settlement.recourseDueOf(piece) == 120_000 * CENTS
@@ -124,9 +128,7 @@ def test_unfinanced_piece_has_no_recourse(
         settlement.exerciseRecourse(ids[0], {"from": suppliers[0]})
 
 
-def test_exercise_before_overdue_refused(
-    settlement: Any, financed: Any, financiers: list[Any], travel: Any
-) -> None:
+def test_exercise_before_overdue_refused(settlement: Any, financed: Any, financiers: list[Any], travel: Any) -> None:
     payable_id, piece = financed()
     travel(maturity_of(piece) + GRACE)  # overdue could be marked, but is not yet
     with brownie.reverts(err("SettlementNotOverdue", payable_id)):
@@ -159,7 +161,9 @@ def test_piece_grown_by_merge_refused(
 ) -> None:  # fmt: skip
     payable_id, piece = financed()
     first = token.tokenIdOf(payable_id, 1)
-    extra = token.transferFrom["uint256,address,uint256"](first, financiers[0], 1_000 * CENTS, {"from": suppliers[0]}).return_value
+    extra = token.transferFrom["uint256,address,uint256"](
+        first, financiers[0], 1_000 * CENTS, {"from": suppliers[0]}
+    ).return_value
     token.merge(extra, piece, {"from": financiers[0]})
     _overdue(settlement, piece, travel, outsider)
     with brownie.reverts(err("SettlementRecourseValueExceeded", piece, PIECE + 1_000 * CENTS, PIECE)):

@@ -211,7 +211,9 @@ class SettlementMachine(RuleBasedStateMachine):
         try:
             self.settlement.claim(token_id, {"from": self.outsider})
         except VirtualMachineError as e:
-            assert str(e.revert_msg).startswith(("SettlementNotHolder", "SettlementNotMatured", "SettlementNothingToClaim"))
+            assert str(e.revert_msg).startswith(
+                ("SettlementNotHolder", "SettlementNotMatured", "SettlementNothingToClaim")
+            )
         else:
             raise AssertionError("a non-holder's claim succeeded")
 
