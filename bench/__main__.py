@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHES = ["bench.bench_gas", "bench.bench_registry", "bench.bench_merkle"]
+BENCHES = ["bench.bench_gas", "bench.bench_registry", "bench.bench_merkle", "bench.bench_settlement"]
 
 
 def main() -> int:
