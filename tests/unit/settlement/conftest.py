@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from brownie import web3
+from brownie.exceptions import VirtualMachineError
 
 from tests.conftest import CENTS, DAY, h
 
@@ -17,6 +18,20 @@ GRACE = 7 * DAY
 FACE = 1_000_000 * CENTS  # 1,000,000.00
 SPLIT = "uint256,address,uint256"
 WHOLE = "address,address,uint256"
+
+
+def on_anvil() -> bool:
+    return "anvil" in web3.client_version.lower()
+
+
+@pytest.fixture(autouse=True)
+def anvil_clock(isolation: Any) -> None:
+    """Anvil keeps its clock across snapshot reverts: re-anchor it one second after the
+    restored chain's last block, so that time travel and exact-time blocks start from there."""
+    if on_anvil():
+        latest = web3.eth.get_block("latest").timestamp
+        web3.provider.make_request("evm_setNextBlockTimestamp", [latest + 1])
+        web3.provider.make_request("evm_mine", [])
 
 
 # ---------------------------------------------------------------------------- deployments
@@ -101,6 +116,15 @@ def travel(chain: Any) -> Callable[[int], None]:
 _distinct = itertools.count()
 
 
+class _Reverted:
+    """A transaction that reverted in its exact-time block (as Anvil reports it)."""
+
+    status = 0
+
+    def __init__(self, revert_msg: str) -> None:
+        self.revert_msg = revert_msg
+
+
 @pytest.fixture
 def at_time(chain: Any) -> Callable[..., Any]:
     """Run one transaction in a block whose timestamp is exactly `timestamp`; returns the
@@ -110,13 +134,19 @@ def at_time(chain: Any) -> Callable[..., Any]:
     block's timestamp, send."""
 
     def at_(timestamp: int, fn: Any, *args: Any, sender: Any) -> Any:
+        latest = web3.eth.get_block("latest").timestamp
+        assert timestamp > latest, "the chain is already past that instant"
         # A distinct gas limit each time: brownie caches receipts by hash, and the same call
         # from the same snapshot would otherwise repeat a hash and reuse a stale receipt.
         gas = 1_000_000 + next(_distinct)
         params = {"from": sender, "required_confs": 0, "gas_limit": gas, "allow_revert": True}
-        if "anvil" in web3.client_version.lower():
+        if on_anvil():
             web3.provider.make_request("evm_setNextBlockTimestamp", [timestamp])
-            tx = fn(*args, params)
+            try:
+                tx = fn(*args, params)
+            except VirtualMachineError as e:  # Anvil reports the revert as it mines
+                assert web3.eth.get_block("latest").timestamp == timestamp
+                return _Reverted(str(e.revert_msg))
         else:
             web3.provider.make_request("miner_stop", [])
             try:
