@@ -16,7 +16,6 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
