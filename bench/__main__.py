@@ -17,6 +17,7 @@ BENCHES = [
     "bench.bench_throughput",
     "bench.bench_index",
     "bench.bench_desk",
+    "bench.bench_settlement",
 ]
 
 

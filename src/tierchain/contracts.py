@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
 
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
@@ -23,6 +23,10 @@ from tierchain.errors import ContractRevert, SignatureError, TransactionError, d
 from tierchain.requests import Domain, SignedRequest, SplitPiece, read_domain
 from tierchain.sender import Receipt, Sender, TxRequest
 from tierchain.toolchain import load_artifact
+
+if TYPE_CHECKING:  # the desk and settlement clients build on this module's _Client
+    from tierchain.desk import DeskClient
+    from tierchain.settlement import SettlementClient
 
 ZERO_ADDRESS: Final = to_checksum_address("0x" + "00" * 20)
 VALUE_DECIMALS: Final = 2
@@ -529,9 +533,14 @@ class Contracts:
     token: PayableClient
     currency: StableClient
     relay: RelayClient
+    desk: DeskClient
+    settlement: SettlementClient
 
     @classmethod
     def at(cls, w3: Web3, deployment: Deployment) -> Contracts:
+        from tierchain.desk import DeskClient
+        from tierchain.settlement import SettlementClient
+
         return cls(
             deployment,
             MembershipClient(w3, deployment.membership),
@@ -539,6 +548,8 @@ class Contracts:
             PayableClient(w3, deployment.token),
             StableClient(w3, deployment.currency),
             RelayClient(w3, deployment.relay),
+            DeskClient(w3, deployment.desk),
+            SettlementClient(w3, deployment.settlement),
         )
 
 

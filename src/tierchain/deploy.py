@@ -4,8 +4,10 @@ Order: Membership(admin) → InvoiceRegistry(membership) → RequestRelay(member
 PayableToken(membership, registry, minPieceValue, maxTenor, relay) → registry.bindToken(token) →
 membership.addListener(token) → relay.bindToken(token) (which also allows the token as a relay
 target) → DemoStableToken(operator) → FinancingDesk(token, membership, relay) →
-token.setAgent(desk, AGENT_DESK) → relay.setTargetAllowed(desk). Members are admitted
-afterwards (the token must already listen).
+Settlement(token, relay, graceSeconds) → token.setAgent(desk, AGENT_DESK),
+token.setAgent(settlement, AGENT_SETTLEMENT), relay.setTargetAllowed(desk | settlement),
+settlement.setFinancingRecords(desk). Members are admitted afterwards (the token must
+already listen).
 The record lives in ``<home>/deployments/<chainId>.json`` (home: ``$TIERCHAIN_HOME`` or
 ``./.tierchain``) and is checked on load: chain id, genesis block, code at every address.
 """
@@ -32,8 +34,10 @@ from tierchain.toolchain import load_artifact
 DAY: Final = 86_400
 DEFAULT_MIN_PIECE_CENTS: Final = 100
 DEFAULT_MAX_TENOR: Final = 365 * DAY
-CONTRACTS: Final = ("membership", "registry", "relay", "token", "currency", "desk")
+DEFAULT_GRACE_SECONDS: Final = 7 * DAY
 AGENT_DESK: Final = 1
+AGENT_SETTLEMENT: Final = 2
+CONTRACTS: Final = ("membership", "registry", "relay", "token", "currency", "desk", "settlement")
 _ARTIFACT_OF: Final = {
     "membership": "Membership",
     "registry": "InvoiceRegistry",
@@ -41,6 +45,7 @@ _ARTIFACT_OF: Final = {
     "token": "PayableToken",
     "currency": "DemoStableToken",
     "desk": "FinancingDesk",
+    "settlement": "Settlement",
 }
 
 
@@ -66,6 +71,7 @@ class Deployment:
     token: ChecksumAddress
     currency: ChecksumAddress
     desk: ChecksumAddress
+    settlement: ChecksumAddress
     admin: ChecksumAddress
     operator: ChecksumAddress
     block_number: int
@@ -138,11 +144,12 @@ def deploy_all(
     *,
     min_piece_cents: int = DEFAULT_MIN_PIECE_CENTS,
     max_tenor_seconds: int = DEFAULT_MAX_TENOR,
+    grace_seconds: int = DEFAULT_GRACE_SECONDS,
     home: Path | None = None,
     record: bool = True,
 ) -> Deployment:
     """Deploy and wire the set with ``admin``; record it unless ``record`` is False.
-    The relay is the ERC-2771 forwarder the token and the desk trust."""
+    The relay is the ERC-2771 forwarder the token, the desk and settlement trust."""
     op = to_checksum_address(operator)
     hashes: dict[str, str] = {}
 
@@ -172,15 +179,22 @@ def deploy_all(
     )
     currency = create("currency", op)
     desk = create("desk", token, membership, relay)
+    settlement = create("settlement", token, relay, grace_seconds)
+
+    def admin_call(to: ChecksumAddress, artifact: str, signature: str, *args: Any) -> TxRequest:
+        return TxRequest(to, call_data(artifact, signature, *args), label=f"{artifact}.{signature}")
+
     agents = admin.send_many(
         [
-            TxRequest(token, call_data("PayableToken", "setAgent(address,uint8)", desk, AGENT_DESK),
-                      label="token.setAgent(desk)"),
-            TxRequest(relay, call_data("RequestRelay", "setTargetAllowed(address,bool)", desk, True),
-                      label="relay.setTargetAllowed(desk)"),
+            admin_call(token, "PayableToken", "setAgent(address,uint8)", desk, AGENT_DESK),
+            admin_call(token, "PayableToken", "setAgent(address,uint8)", settlement, AGENT_SETTLEMENT),
+            admin_call(relay, "RequestRelay", "setTargetAllowed(address,bool)", desk, True),
+            admin_call(relay, "RequestRelay", "setTargetAllowed(address,bool)", settlement, True),
+            admin_call(settlement, "Settlement", "setFinancingRecords(address)", desk),
         ]
-    )  # fmt: skip
-    hashes["setAgentDesk"], hashes["relayAllowDesk"] = (r.tx_hash for r in agents)
+    )
+    (hashes["setAgentDesk"], hashes["setAgentSettlement"], hashes["relayAllowDesk"],
+     hashes["relayAllowSettlement"], hashes["settlementRecords"]) = (r.tx_hash for r in agents)  # fmt: skip
     deployment = Deployment(
         chain_id=admin.chain_id,
         genesis_hash=genesis_hash(w3),
@@ -190,6 +204,7 @@ def deploy_all(
         token=token,
         currency=currency,
         desk=desk,
+        settlement=settlement,
         admin=admin.address,
         operator=op,
         block_number=w3.eth.block_number,

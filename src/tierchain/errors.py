@@ -143,6 +143,8 @@ class RelayError(ContractRevert):
 
 class DeskError(ContractRevert):
     """A ``Desk*`` custom error (financing desk)."""
+class SettlementError(ContractRevert):
+    """A ``Settlement*`` custom error (payment at maturity)."""
 
 
 class CurrencyError(ContractRevert):
@@ -168,6 +170,7 @@ _FAMILIES: tuple[tuple[str, type[ContractRevert]], ...] = (
     ("Payable", PayableError),
     ("Relay", RelayError),
     ("Desk", DeskError),
+    ("Settlement", SettlementError),
     ("ERC20", CurrencyError),
     ("DemoToken", CurrencyError),
 )

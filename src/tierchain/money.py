@@ -120,3 +120,16 @@ def discount_price(value_cents: int, rate_bps: int, seconds_left: int) -> int:
             rounding=ROUND_FLOOR
         )
     return max(value_cents - int(discount), 0)
+
+
+def pro_rata(value_cents: int, paid_cents: int, face_cents: int) -> int:
+    """A piece's share of what was paid, as Settlement computes it:
+    ``floor(value * paid / face)``, rounded DOWN (the remainder stays in escrow until the payable
+    is paid in full; then ``paid == face`` and the share is exactly ``value``)."""
+    if face_cents <= 0:
+        raise AmountError(f"face value must be positive, not {face_cents}")
+    if not 0 <= paid_cents <= face_cents:
+        raise AmountError(f"paid {paid_cents} must be within 0..face value {face_cents}")
+    if not 0 <= value_cents <= face_cents:
+        raise AmountError(f"piece value {value_cents} must be within 0..face value {face_cents}")
+    return value_cents * paid_cents // face_cents

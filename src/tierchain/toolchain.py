@@ -22,7 +22,7 @@ from tierchain.errors import ArtifactError
 
 DEPLOYABLE: Final = (
     "Membership", "InvoiceRegistry", "RequestRelay", "PayableToken", "DemoStableToken",
-    "FinancingDesk",
+    "FinancingDesk", "Settlement",
 )
 ARTIFACTS_DIR: Final = Path(__file__).resolve().parent / "artifacts"
 
