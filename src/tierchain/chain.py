@@ -24,7 +24,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
 
-from tierchain.errors import ChainError, ChainIdMismatchError
+from tierchain.errors import ChainError, ChainIdMismatchError, UsageError
 
 ChainKind = Literal["ganache", "anvil"]
 DEV_MNEMONIC: Final = "test test test test test test test test test test test junk"
@@ -278,3 +278,17 @@ def which(name: str) -> str | None:
         return str(find_node_bin(name))
     except ChainError:
         return shutil.which(name)
+
+
+def advance_time(w3: Web3, seconds: int) -> int:
+    """Move a local development chain's clock ``seconds`` forward and mine a block with the
+    new time (Ganache and Anvil: ``evm_increaseTime`` + ``evm_mine``); returns its timestamp.
+    Refused on chains other than the local development ids (a real chain's clock is real)."""
+    chain_id = int(w3.eth.chain_id)
+    if chain_id not in LOCAL_CHAIN_IDS:
+        raise ChainError(f"time travel is for local development chains only (this is chain {chain_id})")
+    if seconds < 0:
+        raise UsageError("time only moves forward")
+    w3.provider.make_request("evm_increaseTime", [int(seconds)])  # type: ignore[arg-type]
+    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    return int(w3.eth.get_block("latest")["timestamp"])
