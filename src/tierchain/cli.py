@@ -104,21 +104,31 @@ cli = main
 @click.option("--port", type=int, default=None, help="RPC port (default: a free one)")
 @click.option("--invoices", "invoice_count", type=click.IntRange(1, 1_000_000), default=4000,
               show_default=True, help="synthetic invoices in the package")  # fmt: skip
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="where the audit report and pictures go [default: <home>/demo-report]")  # fmt: skip
 @json_option
 @pass_state
-def demo(state: CliState, kind: ChainKind, port: int | None, invoice_count: int) -> None:
-    """Start a fresh local chain, run the demo story on it, stop the chain."""
+def demo(
+    state: CliState, kind: ChainKind, port: int | None, invoice_count: int, report_dir: Path | None
+) -> None:
+    """Start a fresh local chain, run the whole demo story on it, write the audit report
+    (JSON, CSV, SVG provenance pictures), stop the chain."""
     from tierchain.workflows import run_demo
 
     home = state_home() / f"demo-{kind}"
     if home.exists():
         shutil.rmtree(home)
+    out_dir = report_dir or state_home() / "demo-report"
     console = Console(stderr=state.json)  # with --json the story goes to stderr
+    if not console.is_terminal:
+        console = Console(stderr=state.json, width=120)
     console.print(f"starting {kind} (state in {home}) ...")
     chain = start_chain(kind, port or free_port(), home)
     try:
         w3 = connect(chain.url)
-        result = run_demo(w3, dev_accounts(), console, home=home, invoice_count=invoice_count)
+        result = run_demo(
+            w3, dev_accounts(), console, home=home, invoice_count=invoice_count, report_dir=out_dir
+        )
     finally:
         stop_chain(home)
         console.print(f"{kind} stopped")
@@ -126,11 +136,16 @@ def demo(state: CliState, kind: ChainKind, port: int | None, invoice_count: int)
         state.emit(
             {
                 "payable_id": result.payable_id,
+                "payables": {label: {"id": pid, "face_value_cents": result.faces.get(pid),
+                                     **result.settlement.get(pid, {})}
+                             for label, pid in result.payables.items()},
                 "face_value_cents": result.face_value,
                 "package_root": result.package_root,
                 "invoice_count": result.invoice_count,
                 "pieces": [{**piece_json(p), "holder": result.names.get(p.owner)}
                            for p in result.pieces if p.live],
+                "financings": result.financings,
+                "report_files": [str(f) for f in result.report_files],
                 "refused": result.rejected,
             },
             "",

@@ -376,6 +376,7 @@ def run_demo(
     take_data = call_data("FinancingDesk", f"take({OFFER_TUPLE},bytes)", offer1.as_tuple(), signed1.signature)
     receipt = s.relayed(a1, lambda nonce, deadline: Call(a1.address, deployment.desk, take_data, nonce, deadline))
     fin1 = receipt.event("Financed").args
+    taken_at = int(w3.eth.get_block(receipt.block_number)["timestamp"])
     s.record("financing price", pid_a, int(fin1["tokenId"]), bank.name, a1.name, int(fin1["price"]), receipt)
     s.financings.append(
         {
@@ -386,7 +387,8 @@ def run_demo(
             "value_cents": int(fin1["value"]),
             "price_cents": int(fin1["price"]),
             "recourse": False,
-            "expected_price_cents": discount_price(a1_value, BANK_RATE_BPS, (a_a1 >> 96) - s.now()),
+            "seconds_left": (a_a1 >> 96) - taken_at,
+            "expected_price_cents": discount_price(a1_value, BANK_RATE_BPS, (a_a1 >> 96) - taken_at),
         }
     )
     console.print(

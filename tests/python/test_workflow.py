@@ -1,20 +1,67 @@
+"""The demo story end to end on the test chain, with its money checked to the cent."""
+
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 from rich.console import Console
 
+from tierchain.contracts import Contracts
+from tierchain.money import discount_price
 from tierchain.workflows import run_demo
 
 
-def test_demo_runs_end_to_end(w3, keys, tmp_path: Path) -> None:
+def test_demo_runs_the_whole_story(w3, keys, tmp_path: Path) -> None:
     out = io.StringIO()
-    result = run_demo(w3, keys, Console(file=out, width=120), home=tmp_path, invoice_count=300)
-    live = [p for p in result.pieces if p.live]
-    assert sum(p.value for p in live) == result.face_value
-    assert len(result.pieces) == 7 and len(live) == 6  # one piece merged away
+    result = run_demo(w3, keys, Console(file=out, width=120), home=tmp_path, invoice_count=300,
+                      report_dir=tmp_path / "report")  # fmt: skip
+    c = Contracts.at(w3, result.deployment)
+    pid_a, pid_b = result.payables["A"], result.payables["B"]
+    face_a, face_b = result.faces[pid_a], result.faces[pid_b]
+    assert face_a + face_b == c.registry.package_of(result.package_root).total_cents
+
+    # A: paid in full, every piece claimed its exact value and was burned
+    a = result.settlement[pid_a]
+    assert a["state"] == "paid" and a["paid_cents"] == face_a
+    assert sum(m.cents for m in result.moves if m.kind == "claim" and m.payable_id == pid_a) == face_a
+    assert not any(p.live for p in c.token.pieces_of_payable(pid_a))
+
+    # B: 20 % from the debtor + 50 % from the guarantor, overdue, claims never above payments in
+    b = result.settlement[pid_b]
+    assert b["state"] == "overdue" and b["overdue"]
+    assert b["guarantor_paid_cents"] == face_b // 2 and b["guarantor_repaid_cents"] == face_b // 4
+    assert b["paid_cents"] == face_b // 5 + face_b // 2
+    claimed_b = sum(m.cents for m in result.moves if m.kind == "claim" and m.payable_id == pid_b)
+    assert claimed_b <= b["paid_cents"]
+    live_b = [p for p in c.token.pieces_of_payable(pid_b) if p.live]
+    assert sum(p.value for p in live_b) == face_b
+
+    # financing: the rate offer paid exactly the Decimal model's price; recourse brought the
+    # factoring company's piece back to the seller, which paid the uncovered part
+    bank_deal, factor_deal = result.financings
+    assert bank_deal["price_cents"] == bank_deal["expected_price_cents"]
+    assert bank_deal["price_cents"] == discount_price(bank_deal["value_cents"], 600,
+                                                      bank_deal["seconds_left"])  # fmt: skip
+    assert factor_deal["recourse"] and not bank_deal["recourse"]
+    recourse = [m for m in result.moves if m.kind == "recourse"]
+    assert len(recourse) == 1 and recourse[0].payer == "tier-2 supplier B"
+    returned = [p for p in live_b if p.token_id == recourse[0].token_id]
+    assert returned and result.names[returned[0].owner] == "tier-2 supplier B"
+
+    # every cent is accounted for: what left the parties is in escrow or with other parties
+    escrow = c.currency.balance_of(result.deployment.settlement) // 10 ** (c.currency.decimals() - 2)
+    assert sum(result.balances_before.values()) == sum(result.balances_after.values()) + escrow
+    assert escrow == b["paid_cents"] - claimed_b
+
+    # the refused dust split and the written report
     assert "PayableBelowMinimum" in result.rejected
     text = out.getvalue()
-    assert "tier-3 workshop A1" in text and "provenance of payable" in text
+    assert "tier-3 workshop A1" in text and "provenance of payable" in text and "overdue" in text
+    names = {f.name for f in result.report_files}
+    assert names == {"report.json", "provenance-A.svg", "provenance-B.svg", "positions.csv", "ledger.csv"}
+    doc = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert doc["payables"]["A"]["state"] == "paid" and len(doc["financings"]) == 2
+    assert (tmp_path / "report" / "provenance-A.svg").read_text().lstrip().startswith(("<svg", "<?xml"))
     assert (tmp_path / "deployments" / f"{w3.eth.chain_id}.json").is_file()

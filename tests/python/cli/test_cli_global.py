@@ -195,8 +195,11 @@ def test_demo_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     result = CliRunner().invoke(main, ["demo", "--invoices", "40", "--json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert sum(p["value_cents"] for p in doc["pieces"]) == doc["face_value_cents"]
+    a, b = doc["payables"]["A"], doc["payables"]["B"]
+    assert a["state"] == "paid" and b["state"] == "overdue"
+    assert sum(p["value_cents"] for p in doc["pieces"]) == b["face_value_cents"]  # A is settled
     assert doc["invoice_count"] == 40 and "PayableBelowMinimum" in doc["refused"]
+    assert len(doc["financings"]) == 2 and all(Path(f).is_file() for f in doc["report_files"])
     assert "tierchain demo" in result.stderr
 
 
