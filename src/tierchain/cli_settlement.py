@@ -287,6 +287,8 @@ def guarantee(state: CliState, payable: str, limit: str) -> None:
     info = parse_payable_id(payable, c)
     _require_accepted(info)
     cents = _amount(limit, "LIMIT")
+    if cents > info.face_value:
+        raise AmountError(f"LIMIT {format_cents(cents)} is above the face value {format_cents(info.face_value)}")
     who = state.signer_address()
     member = c.membership.member_of(who)
     if member.status != "active" or not member.roles & Role.GUARANTOR:

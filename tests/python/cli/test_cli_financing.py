@@ -1,5 +1,7 @@
 """financing approve|offer|show|take (direct, relayed)|cancel|invalidate-nonces|list."""
 
+# ruff: noqa: F811 (fixtures imported from money_fixtures are parameters here)
+
 from __future__ import annotations
 
 import json
@@ -39,14 +41,13 @@ def test_offer_show_take_direct(run: Run, lib, payable, funded, make_offer: Make
 def test_take_relayed_supplier_pays_no_gas(
     run: Run, lib, payable, funded, make_offer: MakeOffer, addr, unit: int, w3, tmp_path
 ) -> None:
-    pid, token_id = payable
+    _, token_id = payable
     run("financing", "approve", "--dev-account", FINANCIER)
     path, _ = make_offer(short_id(token_id), "--price", "4900.00", "--deadline", "3h", "--seller", addr(SUPPLIER))
     gas_before = w3.eth.get_balance(addr(SUPPLIER))
     cash_before = lib.currency.balance_of(addr(SUPPLIER))
-    done = out_json(
-        run("financing", "take", path, "--relay", "--relayer-dev-account", OPERATOR, "--dev-account", SUPPLIER, "--json")
-    )
+    relayed = ("--relay", "--relayer-dev-account", OPERATOR)
+    done = out_json(run("financing", "take", path, *relayed, "--dev-account", SUPPLIER, "--json"))
     assert done["relayed"] is True and done["price_cents"] == 490_000
     assert lib.token.owner_of(token_id) == addr(FINANCIER)  # the whole piece keeps its id
     assert w3.eth.get_balance(addr(SUPPLIER)) == gas_before
@@ -87,7 +88,8 @@ def test_take_refusals(run: Run, lib, sender, payable, funded, make_offer: MakeO
     # cancelled (by file), then by hash again: already cancelled
     run("financing", "cancel", path, "--dev-account", FINANCIER)
     assert "is cancelled" in run("financing", "take", path, "--dev-account", SUPPLIER, expect=2).output
-    assert "already cancelled" in run("financing", "cancel", doc["offer_hash"], "--dev-account", FINANCIER, expect=2).output
+    out = run("financing", "cancel", doc["offer_hash"], "--dev-account", FINANCIER, expect=2).output
+    assert "already cancelled" in out
     # only the financier cancels its offer
     path2, _ = make_offer(piece, "--price", "4000.00")
     assert "not the signer" in run("financing", "cancel", path2, "--dev-account", SUPPLIER, expect=2).output
