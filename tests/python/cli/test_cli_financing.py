@@ -129,3 +129,33 @@ def test_offer_bad_inputs(run: Run, payable, funded, addr) -> None:
     assert "not an active financier" in out
     out = run("financing", "offer", f"P{pid}#9", "--price", "1.00", "--dev-account", FINANCIER, expect=2).output
     assert "has pieces 1..1" in out
+
+
+def test_keystore_signs_offer_take_and_request(
+    run: Run, lib, payable, funded, make_offer: MakeOffer, addr, tmp_path, rpc_url: str
+) -> None:
+    """The holder's key lives in a keystore: it takes an offer with --from, and `request sign`
+    signs a relayed split with --from + --password-file (the dev-key path stays for local chains)."""
+    from tierchain.chain import dev_accounts
+
+    pid, token_id = payable
+    pw = tmp_path / "pw.txt"
+    pw.write_text("correct horse battery\n")
+    key_file = tmp_path / "key.txt"
+    key_file.write_text("0x" + dev_accounts()[SUPPLIER].key.hex() + "\n")
+    run("wallet", "import", "--key-file", key_file, "--password-file", pw, rpc=False)
+    run("financing", "approve", "--dev-account", FINANCIER)
+    path, _ = make_offer(f"P{pid}#1", "--value", "1000.00", "--price", "990.00")
+    keystore = ("--from", addr(SUPPLIER), "--password-file", pw)
+    taken = out_json(run("financing", "take", path, *keystore, "--json"))
+    assert lib.token.owner_of(int(taken["token_id"])) == addr(FINANCIER)
+    # request sign with the keystore
+    td, signed = tmp_path / "split.json", tmp_path / "split.signed.json"
+    run("request", "typed-data", "split", "--rpc", rpc_url, "--signer", addr(SUPPLIER), "--piece", token_id,
+        "--to", addr(SUPPLIER2), "--value", "100.00", "-o", td, rpc=False)  # fmt: skip
+    wrong = run("request", "sign", td, "--dev-account", SUPPLIER2, rpc=False, expect=2)
+    assert "to sign, not development account" in wrong.output
+    assert "exactly one of" in run("request", "sign", td, rpc=False, expect=2).output
+    run("request", "sign", td, *keystore, "-o", signed, rpc=False)
+    assert "relayed SplitPiece" in run("request", "relay", signed, "--rpc", rpc_url, rpc=False).output
+    assert lib.token.balance_of(token_id) == 500_000 - 100_000 - 10_000
