@@ -359,7 +359,7 @@ def show(state: CliState, offer_file: Path) -> None:
     def human(out: Console) -> None:
         t = Table(title=f"offer 0x{digest.hex()[:16]}…", show_header=False)
         for k, v in offer_json(offer).items():
-            t.add_row(k, str(v))
+            t.add_row(k, "(whoever holds the piece)" if k == "seller" and v is None else str(v))
         t.add_row("status", status)
         t.add_row("price if taken now", format_cents(price))
         t.add_row("funding", funding or "ok")
