@@ -311,22 +311,19 @@ def offer_cmd(
     chain_id = state.chain_id
     digest = offer_hash(offer, chain_id, c.desk.address)
     doc: dict[str, Any] = {"offer_hash": "0x" + digest.hex(), "offer": offer_json(offer), "quote_cents": quote}
+    path = output or Path(f"offer-{digest.hex()[:12]}.json")
     if post:
         c.desk.post(by, offer)
-        path = output
-        if path is not None:
-            write_offer_file(path, offer, chain_id, c.desk.address, None)
-        doc |= {"posted": True, "file": str(path) if path else None}
+        write_offer_file(path, offer, chain_id, c.desk.address, None)  # the terms, for the holder
     else:
         signed = c.desk.sign(by.account, offer)
-        path = output or Path(f"offer-{digest.hex()[:12]}.json")
         write_offer_file(path, offer, chain_id, c.desk.address, signed.signature)
-        doc |= {"posted": False, "file": str(path)}
+    doc |= {"posted": post, "file": str(path)}
     doc["warning"] = warning
 
     def human(out: Console) -> None:
         how = f"fixed price {format_cents(offer.price)}" if offer.pricing == "fixed" else f"{offer.rate_bps} bps a year"
-        where = "posted on chain" if post else f"signed, written to {path}"
+        where = f"posted on chain, terms in {path}" if post else f"signed, written to {path}"
         out.print(
             f"offer 0x{digest.hex()} for {format_cents(cents)} of {short_id(p.token_id)} at {how} "
             f"({format_cents(quote)} if taken now), {'with' if recourse else 'without'} recourse, until "

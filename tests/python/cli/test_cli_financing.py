@@ -159,3 +159,16 @@ def test_keystore_signs_offer_take_and_request(
     run("request", "sign", td, *keystore, "-o", signed, rpc=False)
     assert "relayed SplitPiece" in run("request", "relay", signed, "--rpc", rpc_url, rpc=False).output
     assert lib.token.balance_of(token_id) == 500_000 - 100_000 - 10_000
+
+
+def test_posted_offer_taken_from_its_terms_file(run: Run, lib, payable, funded, make_offer: MakeOffer, addr) -> None:
+    pid, _ = payable
+    run("financing", "approve", "--dev-account", FINANCIER)
+    assert "no financed pieces" in run("financing", "list", f"P{pid}").stdout
+    path, doc = make_offer(f"P{pid}#1", "--value", "1500.00", "--rate", "5.25%", "--post")
+    assert doc["posted"] is True and json.loads(path.read_text())["signature"] is None
+    shown = out_json(run("financing", "show", path, "--json"))
+    assert shown["status"] == "posted" and shown["signed"] is False
+    taken = out_json(run("financing", "take", path, "--dev-account", SUPPLIER, "--json"))
+    assert lib.token.owner_of(int(taken["token_id"])) == addr(FINANCIER)
+    assert lib.desk.financing_of(int(taken["token_id"])).value == 150_000
