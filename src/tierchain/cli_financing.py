@@ -427,6 +427,8 @@ def take(
         else:
             data = call_data("FinancingDesk", f"take({OFFER_TUPLE},bytes)", offer.as_tuple(), signature)
         relay = c.relay
+        if not relay.is_target_allowed(c.desk.address):
+            raise UsageError(f"the relay {relay.address} does not forward calls to the desk {c.desk.address}")
         w3 = state.web3()
         request = Call(taker, c.desk.address, data, relay.nonce_of(taker), deadline_in(w3, 3_600))
         account = state.account()

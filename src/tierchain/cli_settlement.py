@@ -208,6 +208,8 @@ def claim(state: CliState, piece: str, relayed: bool, relayer_dev_account: int) 
                              "use `tierchain request` on other chains")  # fmt: skip
         data = call_data("Settlement", "claim(uint256)", p.token_id)
         relay = c.relay
+        if not relay.is_target_allowed(c.settlement.address):
+            raise UsageError(f"the relay {relay.address} does not forward calls to settlement {c.settlement.address}")
         request = Call(holder, c.settlement.address, data, relay.nonce_of(holder), deadline_in(state.web3(), 3_600))
         signed = sign_request(request, relay.domain(state.chain_id), state.account())
         receipt = relay.relay(state.make_sender(dev_accounts()[relayer_dev_account]), signed)

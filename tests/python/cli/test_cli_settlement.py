@@ -154,6 +154,8 @@ def test_pause_resume(run: Run, payable, funded) -> None:
     run("settlement", "pause", "--dev-account", OPERATOR)
     assert "already paused" in run("settlement", "pause", "--dev-account", OPERATOR, expect=2).output
     assert "paused" in run("settlement", "pay", pid, "1.00", "--dev-account", CORE, expect=2).output
+    err = out_json(run("settlement", "pay", pid, "1.00", "--dev-account", CORE, "--json", expect=2))["error"]
+    assert err["exit_code"] == 2 and "paused" in err["message"]
     run("settlement", "resume", "--dev-account", OPERATOR)
     run("settlement", "pay", pid, "1.00", "--dev-account", CORE)
     assert "not paused" in run("settlement", "resume", "--dev-account", OPERATOR, expect=2).output
