@@ -40,11 +40,13 @@ from tierchain.cli_common import (
     pass_state,
     piece_json,
 )
+from tierchain.cli_financing import financing
 from tierchain.cli_index import index_commands
 from tierchain.cli_invoices import invoices
 from tierchain.cli_journal import JOURNAL_COMMANDS
 from tierchain.cli_members import members, role_names
 from tierchain.cli_payables import payables
+from tierchain.cli_settlement import settlement
 from tierchain.cli_trace import trace as trace_command
 from tierchain.cli_wallet import wallet
 from tierchain.deploy import deploy_all, deployment_path, state_home
@@ -374,6 +376,8 @@ main.add_command(invoices)
 main.add_command(payables)
 main.add_command(request_group)
 main.add_command(trace_command)
+main.add_command(financing)
+main.add_command(settlement)
 for _command in index_commands():  # index, query, export (tierchain.cli_index)
     main.add_command(_command)
 for _command in JOURNAL_COMMANDS:

@@ -15,7 +15,7 @@ import click
 from eth_typing import ChecksumAddress
 from eth_utils.address import is_address, to_checksum_address
 
-from tierchain.chain import dev_accounts
+from tierchain.chain import LOCAL_CHAIN_IDS, dev_accounts
 from tierchain.contracts import Contracts
 from tierchain.deploy import load_deployment
 from tierchain.errors import UsageError
@@ -34,6 +34,7 @@ from tierchain.requests import (
     wallet_typed_data,
 )
 from tierchain.sender import Sender
+from tierchain.wallet import find_keystore, read_password_file, unlock
 
 KINDS = ("accept", "split", "move", "transfer")
 
@@ -116,13 +117,44 @@ def typed_data(
 
 @request_group.command("sign")
 @click.argument("typed_data_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dev-account", type=click.IntRange(0, 19), required=True,
+@click.option("--dev-account", type=click.IntRange(0, 19), default=None,
               help="development account (local chains' mnemonic) that signs")  # fmt: skip
+@click.option("--from", "from_address", default=None, envvar="TIERCHAIN_FROM", metavar="ADDRESS",
+              help="sign with this keystore account (see `tierchain wallet list`)")  # fmt: skip
+@click.option("--password-file", default=None, envvar="TIERCHAIN_PASSWORD_FILE", metavar="PATH",
+              help="file whose first line is the keystore password [default: hidden prompt]")  # fmt: skip
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
-def sign(typed_data_file: Path, dev_account: int, output: Path | None) -> None:
-    """Sign typed data offline with a development key; write the signed request JSON."""
+def sign(
+    typed_data_file: Path, dev_account: int | None, from_address: str | None, password_file: str | None,
+    output: Path | None,
+) -> None:  # fmt: skip
+    """Sign typed data offline with a keystore (--from) or a development key; write the signed
+    request JSON."""
+    if (dev_account is None) == (from_address is None):
+        raise UsageError("give exactly one of --from ADDRESS (a keystore) or --dev-account N")
     request, domain = parse_typed_data(typed_data_file.read_text())
-    signed = sign_request(request, domain, dev_accounts()[dev_account])
+    if from_address is not None:
+        address = _address(from_address, "--from")
+        if address != request.signer:
+            raise UsageError(f"the request is {request.signer}'s to sign, not {address}'s")
+        entry = find_keystore(address)
+        if password_file is not None:
+            password = read_password_file(password_file)
+        else:
+            password = click.prompt(f"password for {address}", hide_input=True, err=True, show_default=False)
+        account = unlock(entry.address, password)
+        del password
+    else:
+        assert dev_account is not None
+        if domain.chain_id not in LOCAL_CHAIN_IDS:
+            raise UsageError(
+                f"--dev-account uses the public development keys: local chains only, the request is for "
+                f"chain {domain.chain_id}; use --from"
+            )
+        account = dev_accounts()[dev_account]
+        if account.address != request.signer:
+            raise UsageError(f"the request is {request.signer}'s to sign, not development account {dev_account}'s")
+    signed = sign_request(request, domain, account)
     if output is None:
         click.echo(signed.to_json())
     else:
