@@ -72,7 +72,7 @@ def dump(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
 class MoneyStory:
     """The lifecycle of :func:`run_story` plus money: financier keys[9] buys part of piece
     ``a`` from keys[4] with recourse; the debtor pays 20 %; past maturity + grace the payable is
-    (optionally) marked overdue, the guarantor keys[11] pays 50 %, keys[7] and keys[5] claim,
+    marked overdue, the guarantor keys[11] pays 50 %, keys[7] and keys[5] claim,
     the financier exercises recourse and keys[4] settles it; the debtor repays the guarantor
     10 %."""
 
@@ -115,9 +115,7 @@ def finance(
     return MoneyStory(story, result.token_id, result.value, result.price)
 
 
-def settle(
-    lib: Contracts, sender: Callable[[int], Sender], m: MoneyStory, *, mark: bool = True
-) -> None:
+def settle(lib: Contracts, sender: Callable[[int], Sender], m: MoneyStory) -> None:
     """Payments, overdue, guarantee, claims and recourse (see :class:`MoneyStory`)."""
     w3 = lib.token.w3
     pid = m.story.payable_id
@@ -127,8 +125,7 @@ def settle(
     status = lib.settlement.status_of(pid)
     now = int(w3.eth.get_block("latest")["timestamp"])
     advance_time(w3, status.overdue_at - now + 1)
-    if mark:
-        lib.settlement.mark_overdue(sender(1), pid)
+    lib.settlement.mark_overdue(sender(1), pid)
     lib.settlement.guarantor_pay(sender(11), pid, FACE // 2)
     m.claims = {
         m.story.c: lib.settlement.claim(sender(7), m.story.c),
