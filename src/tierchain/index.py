@@ -2561,6 +2561,8 @@ def _verify_money(w3: Web3, index: Index, contracts: Mapping[str, str], at: int)
             # settleRecourse pays the financier the piece's escrow share without a Claimed
             # event, and counts it as claimed for the piece.
             claimed[int(t)] = claimed.get(int(t), 0) + int(c)
+        for (t,) in conn.execute("SELECT DISTINCT token_id FROM claims WHERE settled = 1"):
+            claimed[int(t)] = 0  # the final claim burns the piece and clears its record
         results = read_many(w3, settlement, _CLAIMED_OF, tokens, at)
         for token, result in zip(tokens, results, strict=True):
             on_chain = int(result, 16)

@@ -25,6 +25,7 @@ from tests.python.index.helpers import (
 )  # fmt: skip
 from tierchain import index as ix
 from tierchain import report
+from tierchain.chain import advance_time
 from tierchain.cli import main as cli
 from tierchain.contracts import Contracts
 from tierchain.sender import Sender
@@ -157,6 +158,13 @@ def test_overdue_by_time_before_it_is_marked(
     indexer.sync()
     assert ix.settlement_states(index, at=st.overdue_at + 5)[0].state == "paid"
     assert ix.overdue(index, at=st.overdue_at + 5) == []
+    # Paid in full: the final claim burns the piece, and settlement forgets what it claimed.
+    advance_time(w3, maturity - int(w3.eth.get_block("latest")["timestamp"]) + 1)
+    cents = lib.settlement.claim(sender(7), story.c)
+    indexer.sync()
+    (c,) = ix.claims(index)
+    assert (c.token_id, c.cents, c.settled) == (story.c, 1_000_000 * CENTS, True)
+    assert ix.piece(index, story.c).burned and cents == c.cents
     assert ix.verify(w3, index).ok
 
 
