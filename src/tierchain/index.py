@@ -42,7 +42,9 @@ from web3 import Web3
 
 from tierchain.errors import ArtifactError, TierchainError, UsageError, abi_type
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
+"""2: the money tables (desk and settlement); a version-1 file is upgraded in place when opened
+for writing (its stored events are projected again), and refused read-only until then."""
 ZERO: Final = "0x" + "00" * 20
 ZERO_ADDRESS: Final = to_checksum_address(ZERO)
 DEFAULT_BATCH_BLOCKS: Final = 2_000
@@ -329,6 +331,12 @@ class Index:
                 )
             uri = f"file:{self.path}?mode=ro"
             self.conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+            version = self.meta("schema_version")
+            if version is not None and int(version) == 1:
+                raise IndexStateError(
+                    f"{self.path} was written before the money tables: run `tierchain index "
+                    "sync` once to upgrade it"
+                )
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(self.path, isolation_level=None)
@@ -337,6 +345,9 @@ class Index:
             self.conn.executescript(_SCHEMA)
             version = self.meta("schema_version")
             if version is None:
+                self.set_meta("schema_version", str(SCHEMA_VERSION))
+            elif int(version) == 1:  # before the money tables: fill them from stored events
+                rebuild_all(self)
                 self.set_meta("schema_version", str(SCHEMA_VERSION))
             elif int(version) != SCHEMA_VERSION:
                 raise IndexStateError(
@@ -1004,8 +1015,8 @@ def _package_handler(kind: str) -> Handler:
 def _payable_move(p: Projector, ev: DecodedLog, pid: int, kind: str, **kw: Any) -> None:
     """A payable-level money event joins the history of the payable's issued piece (index 1)."""
     pay = p.payable(pid)
-    token = int(pay["token_id"]) if pay is not None else (pid << 32) | 1
-    p.move(ev, token, kind, **kw)
+    if pay is not None:
+        p.move(ev, int(pay["token_id"]), kind, **kw)
 
 
 def _on_financed(p: Projector, ev: DecodedLog) -> None:

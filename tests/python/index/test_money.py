@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -220,3 +221,27 @@ def test_cli_money_queries(
     assert "bought" in run("query", "totals")
     hist = run("export", "history", "--payable", str(story.payable_id), "--format", "csv")
     assert "guarantor-paid" in hist and "recourse-settled" in hist
+
+
+def test_a_version_1_index_is_upgraded_from_its_stored_events(
+    story: Story, make_index: MakeIndex, lib: Contracts, sender: Callable[[int], Sender],
+    keys: list[LocalAccount], tmp_path: Path,
+) -> None:  # fmt: skip
+    _money(lib, sender, keys, story)
+    index, indexer = make_index("old")
+    indexer.sync()
+    before = dump(index.conn)
+    with index.transaction() as conn:  # as written before the money tables existed
+        for table in ix.MONEY_TABLES:
+            conn.execute(f"DELETE FROM {table}")
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    index.close()
+    path = tmp_path / "old.sqlite"
+    with pytest.raises(ix.IndexStateError, match="index sync"):
+        ix.Index(path, readonly=True)
+    upgraded = ix.Index(path)
+    try:
+        assert upgraded.meta("schema_version") == str(ix.SCHEMA_VERSION)
+        assert dump(upgraded.conn) == before
+    finally:
+        upgraded.close()
