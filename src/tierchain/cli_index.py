@@ -230,7 +230,8 @@ def index_status(db: Path | None, chain_id: int | None, as_json: bool) -> None:
 
 @click.group("query")
 def query_group() -> None:
-    """Read the index: provenance, pieces, positions, overdue payables, totals."""
+    """Read the index: provenance, pieces, positions, financings, payments, settlement,
+    overdue payables, totals."""
 
 
 def _piece_line(p: ix.PieceRecord, prefix: str = "") -> str:
@@ -326,17 +327,127 @@ def query_holder(address: str, db: Path | None, chain_id: int | None, as_json: b
         click.echo(_piece_line(p.piece, "  ") + f"  due {report._iso(p.maturity_at)}")
 
 
+@query_group.command("financings")
+@click.option("--payable", "payable_id", type=int, default=None, help="only this payable")
+@click.option("--piece", "piece_ref", default=None, help="only this piece (bought or cut from)")
+@click.option("--financier", default=None, help="only this financier")
+@click.option("--seller", default=None, help="only this seller")
+@_db_opt
+@_chain_opt
+@_json_opt
+def query_financings(
+    payable_id: int | None, piece_ref: str | None, financier: str | None, seller: str | None,
+    db: Path | None, chain_id: int | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Financing history: every piece bought on the desk, with value, price and recourse."""
+    with _open_read(db, chain_id) as index:
+        rows = ix.financing_history(
+            index, payable_id=payable_id, piece=piece_ref, financier=financier, seller=seller
+        )
+    if as_json:
+        _echo_json(rows)
+        return
+    if not rows:
+        click.echo("no financings")
+    for f in rows:
+        cut = "" if f.from_token_id == f.token_id else f" (cut from {f.from_piece})"
+        click.echo(
+            f"block {f.block_number:>6}  {f.piece}{cut}  {format_cents(f.value)} for "
+            f"{format_cents(f.price)}  {f.seller} → {f.financier}"
+            + ("  with recourse" if f.recourse else "  without recourse")
+        )
+
+
+@query_group.command("payments")
+@click.option("--payable", "payable_id", type=int, default=None, help="only this payable")
+@click.option("--holder", default=None, help="only this holder's claims")
+@_db_opt
+@_chain_opt
+@_json_opt
+def query_payments(
+    payable_id: int | None, holder: str | None, db: Path | None, chain_id: int | None,
+    as_json: bool,
+) -> None:  # fmt: skip
+    """Who paid and who was paid: payments in (debtor, guarantor), repayments of the
+    guarantor, claims per holder, guarantees and recourse claims."""
+    with _open_read(db, chain_id) as index:
+        pays = [] if holder else ix.payments(index, payable_id)
+        cls = ix.claims(index, holder=holder, payable_id=payable_id)
+        grs = [g for g in ix.guarantees(index) if payable_id in (None, g.payable_id)]
+        recs = [r for r in ix.recourses(index) if payable_id in (None, r.payable_id)]
+    if as_json:
+        _echo_json({"payments": pays, "claims": cls, "guarantees": grs, "recourses": recs})
+        return
+    names = {"debtor": "paid by debtor", "guarantor": "paid by guarantor", "repaid": "repaid to guarantor"}
+    click.echo("payments:")
+    for p in pays:
+        click.echo(
+            f"  block {p.block_number:>6}  payable {p.payable_id}  {names[p.kind]:<20}"
+            f"{format_cents(p.cents):>16}  {p.payer}  (left {format_cents(p.left_cents)})"
+        )
+    click.echo("claims:")
+    for c in cls:
+        click.echo(
+            f"  block {c.block_number:>6}  {c.piece:<10} {format_cents(c.cents):>16}  {c.holder}"
+            + ("  settled in full" if c.settled else "")
+        )
+    for g in grs:
+        click.echo(
+            f"guarantee of payable {g.payable_id}: {g.guarantor} limit "
+            f"{format_cents(g.limit_cents)}, paid {format_cents(g.paid_cents)}, repaid "
+            f"{format_cents(g.repaid_cents)}, still owed {format_cents(g.owed_cents)}"
+        )
+    for r in recs:
+        click.echo(
+            f"recourse on {r.piece}: {r.financier} against {r.seller}, {r.status}, uncovered "
+            f"{format_cents(r.uncovered_cents)}"
+            + (f", seller paid {format_cents(r.paid_cents)} + escrow {format_cents(r.escrow_cents)}"
+               if r.status == "settled" else "")
+        )  # fmt: skip
+
+
+_at_opt = click.option("--at", type=int, default=None, help="UTC seconds (default: last indexed block)")
+_grace_opt = click.option(
+    "--grace", type=click.IntRange(0), default=0, show_default=True,
+    help="grace period in seconds after maturity, for payables settlement has not opened",
+)  # fmt: skip
+
+
+@query_group.command("settlement")
+@_at_opt
+@_grace_opt
+@_db_opt
+@_chain_opt
+@_json_opt
+def query_settlement(
+    at: int | None, grace: int, db: Path | None, chain_id: int | None, as_json: bool
+) -> None:
+    """Every payable with its settlement state: paid, unpaid, overdue (marked or by time)."""
+    with _open_read(db, chain_id) as index:
+        rows = ix.settlement_states(index, at=at, grace_seconds=grace)
+    if as_json:
+        _echo_json(rows)
+        return
+    for st in rows:
+        click.echo(
+            f"payable {st.payable_id}: {st.state:<18} face {format_cents(st.face_value)}, paid "
+            f"{format_cents(st.paid)} (guarantor {format_cents(st.paid_by_guarantor)}), unpaid "
+            f"{format_cents(st.unpaid)}, claimed {format_cents(st.claimed)}"
+            + (" (marked overdue)" if st.marked_overdue else "")
+        )
+
+
 @query_group.command("overdue")
-@click.option("--at", type=int, default=None, help="UTC seconds (default: last indexed block)")
-@click.option("--grace", type=click.IntRange(0), default=0, show_default=True,
-              help="grace period in seconds after maturity")  # fmt: skip
+@_at_opt
+@_grace_opt
 @_db_opt
 @_chain_opt
 @_json_opt
 def query_overdue(
     at: int | None, grace: int, db: Path | None, chain_id: int | None, as_json: bool
 ) -> None:
-    """Payables past maturity (+ grace) that are not paid in full."""
+    """Payables not paid in full that settlement marked overdue or that are past maturity +
+    grace."""
     with _open_read(db, chain_id) as index:
         rows = ix.overdue(index, at=at, grace_seconds=grace)
     if as_json:
@@ -348,35 +459,52 @@ def query_overdue(
         click.echo(
             f"payable {o.payable.payable_id}: debtor {o.payable.debtor}, unpaid "
             f"{format_cents(o.unpaid)} of {format_cents(o.payable.face_value)}, "
-            f"{o.seconds_overdue // 86400} days overdue"
-            + (" (marked overdue)" if o.marked_overdue else "")
+            f"{o.seconds_overdue // 86400} days past maturity + grace"
+            + (" (marked overdue)" if o.marked_overdue else " (not marked yet)")
         )
 
 
 @query_group.command("totals")
+@_at_opt
+@_grace_opt
 @_db_opt
 @_chain_opt
 @_json_opt
-def query_totals(db: Path | None, chain_id: int | None, as_json: bool) -> None:
-    """Totals per core enterprise, supplier and financier."""
+def query_totals(
+    at: int | None, grace: int, db: Path | None, chain_id: int | None, as_json: bool
+) -> None:
+    """Totals per core enterprise, supplier, financier and guarantor."""
     with _open_read(db, chain_id) as index:
-        t = ix.totals(index)
+        t = ix.totals(index, at=at, grace_seconds=grace)
     if as_json:
         _echo_json(t)
         return
-    click.echo("core enterprises (issued / still outstanding):")
+    fc = format_cents
+    click.echo("core enterprises (issued / paid / outstanding / overdue):")
     for r in t.core_enterprises:
         click.echo(
-            f"  {r.account}  {r.payables_issued} payables  {format_cents(r.face_issued):>16}"
-            f"  {format_cents(r.outstanding_owed):>16}"
+            f"  {r.account}  {r.payables_issued} payables  {fc(r.face_issued):>16}"
+            f"  {fc(r.paid_by_debtor):>16}  {fc(r.outstanding_owed):>16}  {fc(r.overdue_owed):>16}"
+            + (f"  (owes guarantors {fc(r.owes_guarantor)})" if r.owes_guarantor else "")
         )
-    for title, rows in (("suppliers", t.suppliers), ("financiers", t.financiers)):
-        click.echo(f"{title} (pieces held / value held / financed):")
-        for r in rows:
-            click.echo(
-                f"  {r.account}  {r.pieces_held:>5}  {format_cents(r.value_held):>16}"
-                f"  {r.financed_count}"
-            )
+    click.echo("suppliers (held / sold to financiers / proceeds / claims received):")
+    for r in t.suppliers:
+        click.echo(
+            f"  {r.account}  {r.pieces_held:>3} pieces {fc(r.value_held):>16}  {fc(r.sold_value):>16}"
+            f"  {fc(r.proceeds):>16}  {fc(r.claimed):>16}"
+            + (f"  (paid recourse {fc(r.recourse_paid)})" if r.recourse_paid else "")
+        )
+    click.echo("financiers (bought at value / for price / received back / held):")
+    for r in t.financiers:
+        click.echo(
+            f"  {r.account}  {r.financed_count} bought {fc(r.bought_value):>16}  {fc(r.bought_price):>16}"
+            f"  {fc(r.received):>16}  {fc(r.value_held):>16}"
+            + (f"  (recourse x{r.recourse_exercised}: {fc(r.recourse_received)})" if r.recourse_exercised else "")
+        )
+    if t.guarantors:
+        click.echo("guarantors (paid in / still owed by the debtor):")
+        for r in t.guarantors:
+            click.echo(f"  {r.account}  {fc(r.guaranteed_paid):>16}  {fc(r.guarantor_owed):>16}")
 
 
 @query_group.command("freezes")
@@ -449,7 +577,8 @@ def export_history(
     piece_ref: str | None, payable_id: int | None, fmt: str, out: str, db: Path | None,
     chain_id: int | None,
 ) -> None:  # fmt: skip
-    """Every history line (splits, moves, transfers, freezes, ...) as JSON or CSV."""
+    """Every history line (splits, moves, transfers, freezes, financings, payments, claims,
+    overdue marks, guarantees, recourse) as JSON or CSV."""
     with _open_read(db, chain_id) as index:
         _write(report.export_history(index, fmt, piece=piece_ref, payable_id=payable_id), out)
 

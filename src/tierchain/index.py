@@ -42,7 +42,9 @@ from web3 import Web3
 
 from tierchain.errors import ArtifactError, TierchainError, UsageError, abi_type
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
+"""2: the money tables (desk and settlement); a version-1 file is upgraded in place when opened
+for writing (its stored events are projected again), and refused read-only until then."""
 ZERO: Final = "0x" + "00" * 20
 ZERO_ADDRESS: Final = to_checksum_address(ZERO)
 DEFAULT_BATCH_BLOCKS: Final = 2_000
@@ -209,7 +211,95 @@ CREATE TABLE IF NOT EXISTS freezes (
     PRIMARY KEY (block_number, log_index)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS freezes_subject ON freezes (subject_kind, subject);
+CREATE TABLE IF NOT EXISTS financings (
+    block_number INTEGER NOT NULL,
+    log_index    INTEGER NOT NULL,
+    tx_hash      TEXT NOT NULL,
+    payable_id   INTEGER NOT NULL,
+    offer_hash   TEXT NOT NULL,
+    token_id     TEXT NOT NULL,
+    from_token_id TEXT NOT NULL,
+    financier    TEXT NOT NULL,
+    seller       TEXT NOT NULL,
+    value        INTEGER NOT NULL,
+    price        INTEGER NOT NULL,
+    currency_amount TEXT NOT NULL,
+    recourse     INTEGER NOT NULL,
+    PRIMARY KEY (block_number, log_index)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS financings_payable ON financings (payable_id);
+CREATE INDEX IF NOT EXISTS financings_token ON financings (token_id);
+CREATE TABLE IF NOT EXISTS accounts (
+    payable_id   INTEGER PRIMARY KEY,
+    debtor       TEXT NOT NULL,
+    currency     TEXT NOT NULL,
+    face_value   INTEGER NOT NULL,
+    overdue_at   INTEGER NOT NULL,
+    opened_block INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS payments (
+    block_number INTEGER NOT NULL,
+    log_index    INTEGER NOT NULL,
+    tx_hash      TEXT NOT NULL,
+    payable_id   INTEGER NOT NULL,
+    kind         TEXT NOT NULL,
+    payer        TEXT NOT NULL,
+    cents        INTEGER NOT NULL,
+    left_cents   INTEGER NOT NULL,
+    PRIMARY KEY (block_number, log_index)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS payments_payable ON payments (payable_id);
+CREATE TABLE IF NOT EXISTS claims (
+    block_number INTEGER NOT NULL,
+    log_index    INTEGER NOT NULL,
+    tx_hash      TEXT NOT NULL,
+    payable_id   INTEGER NOT NULL,
+    token_id     TEXT NOT NULL,
+    holder       TEXT NOT NULL,
+    cents        INTEGER NOT NULL,
+    settled      INTEGER NOT NULL,
+    PRIMARY KEY (block_number, log_index)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS claims_payable ON claims (payable_id);
+CREATE INDEX IF NOT EXISTS claims_holder ON claims (holder);
+CREATE TABLE IF NOT EXISTS overdue_marks (
+    block_number INTEGER NOT NULL,
+    log_index    INTEGER NOT NULL,
+    tx_hash      TEXT NOT NULL,
+    payable_id   INTEGER NOT NULL,
+    by_addr      TEXT NOT NULL,
+    unpaid_cents INTEGER NOT NULL,
+    PRIMARY KEY (block_number, log_index)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS overdue_marks_payable ON overdue_marks (payable_id);
+CREATE TABLE IF NOT EXISTS guarantees (
+    payable_id   INTEGER PRIMARY KEY,
+    guarantor    TEXT NOT NULL,
+    limit_cents  INTEGER NOT NULL,
+    paid_cents   INTEGER NOT NULL,
+    repaid_cents INTEGER NOT NULL,
+    registered_block INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS recourses (
+    token_id     TEXT PRIMARY KEY,
+    payable_id   INTEGER NOT NULL,
+    financier    TEXT NOT NULL,
+    seller       TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    uncovered_cents INTEGER NOT NULL,
+    paid_cents   INTEGER NOT NULL,
+    escrow_cents INTEGER NOT NULL,
+    exercised_block INTEGER NOT NULL,
+    settled_block INTEGER
+);
+CREATE INDEX IF NOT EXISTS recourses_payable ON recourses (payable_id);
 """
+
+MONEY_TABLES: Final = (
+    "financings", "accounts", "payments", "claims", "overdue_marks", "guarantees", "recourses",
+)  # fmt: skip
+"""Derived tables of the desk's and settlement's events; every row carries its payable, so a
+rewind of ``payable:<id>`` deletes and rebuilds them with the pieces."""
 
 
 def default_index_path(chain_id: int, home: Path | None = None) -> Path:
@@ -241,6 +331,12 @@ class Index:
                 )
             uri = f"file:{self.path}?mode=ro"
             self.conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+            version = self.meta("schema_version")
+            if version is not None and int(version) == 1:
+                raise IndexStateError(
+                    f"{self.path} was written before the money tables: run `tierchain index "
+                    "sync` once to upgrade it"
+                )
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(self.path, isolation_level=None)
@@ -249,6 +345,9 @@ class Index:
             self.conn.executescript(_SCHEMA)
             version = self.meta("schema_version")
             if version is None:
+                self.set_meta("schema_version", str(SCHEMA_VERSION))
+            elif int(version) == 1:  # before the money tables: fill them from stored events
+                rebuild_all(self)
                 self.set_meta("schema_version", str(SCHEMA_VERSION))
             elif int(version) != SCHEMA_VERSION:
                 raise IndexStateError(
@@ -910,6 +1009,128 @@ def _package_handler(kind: str) -> Handler:
     return handle
 
 
+# -- desk and settlement (issue 6): real event names of IFinancingDesk / ISettlement ----------
+
+
+def _payable_move(p: Projector, ev: DecodedLog, pid: int, kind: str, **kw: Any) -> None:
+    """A payable-level money event joins the history of the payable's issued piece (index 1)."""
+    pay = p.payable(pid)
+    if pay is not None:
+        p.move(ev, int(pay["token_id"]), kind, **kw)
+
+
+def _on_financed(p: Projector, ev: DecodedLog) -> None:
+    a = ev.args
+    token, from_token = int(a["tokenId"]), int(a["fromTokenId"])
+    p.conn.execute(
+        "INSERT OR REPLACE INTO financings VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            ev.block_number, ev.log_index, ev.tx_hash, payable_of_token(token),
+            str(a["offerHash"]), str(token), str(from_token), str(a["financier"]),
+            str(a["seller"]), int(a["value"]), int(a["price"]), str(a["currencyAmount"]),
+            int(bool(a["recourse"])),
+        ),
+    )  # fmt: skip
+    p.move(
+        ev, token, "financed", other=None if from_token == token else from_token,
+        from_addr=str(a["seller"]), to_addr=str(a["financier"]), value=int(a["value"]),
+        note=f"price {a['price']} cents" + (", with recourse" if a["recourse"] else ""),
+    )  # fmt: skip
+
+
+def _on_opened(p: Projector, ev: DecodedLog) -> None:
+    a = ev.args
+    p.conn.execute(
+        "INSERT OR REPLACE INTO accounts VALUES (?,?,?,?,?,?)",
+        (int(a["payableId"]), str(a["debtor"]), str(a["currency"]), int(a["faceValue"]),
+         int(a["overdueAt"]), ev.block_number),
+    )  # fmt: skip
+
+
+def _payment_handler(kind: str) -> Handler:
+    def handle(p: Projector, ev: DecodedLog) -> None:
+        a = ev.args
+        pid = int(a["payableId"])
+        payer = str(a["payer"] if "payer" in a else a["guarantor"])
+        left = int(a["unpaidCents"] if "unpaidCents" in a else a["stillOwedCents"])
+        cents = int(a["cents"])
+        p.conn.execute(
+            "INSERT OR REPLACE INTO payments VALUES (?,?,?,?,?,?,?,?)",
+            (ev.block_number, ev.log_index, ev.tx_hash, pid, kind, payer, cents, left),
+        )
+        if kind != "debtor":
+            column = "paid_cents" if kind == "guarantor" else "repaid_cents"
+            p.conn.execute(
+                f"UPDATE guarantees SET {column} = {column} + ? WHERE payable_id = ?", (cents, pid)
+            )
+        move = {"debtor": "paid", "guarantor": "guarantor-paid", "repaid": "guarantor-repaid"}[kind]
+        _payable_move(p, ev, pid, move, from_addr=payer, value=cents, note=f"left {left} cents")
+
+    return handle
+
+
+def _on_claimed(p: Projector, ev: DecodedLog) -> None:
+    a = ev.args
+    token = int(a["tokenId"])
+    p.conn.execute(
+        "INSERT OR REPLACE INTO claims VALUES (?,?,?,?,?,?,?,?)",
+        (ev.block_number, ev.log_index, ev.tx_hash, payable_of_token(token), str(token),
+         str(a["holder"]), int(a["cents"]), int(bool(a["settled"]))),
+    )  # fmt: skip
+    p.move(ev, token, "claimed", to_addr=str(a["holder"]), value=int(a["cents"]),
+           note="settled in full" if a["settled"] else None)  # fmt: skip
+
+
+def _on_marked_overdue(p: Projector, ev: DecodedLog) -> None:
+    a = ev.args
+    pid = int(a["payableId"])
+    p.conn.execute(
+        "INSERT OR REPLACE INTO overdue_marks VALUES (?,?,?,?,?,?)",
+        (ev.block_number, ev.log_index, ev.tx_hash, pid, str(a["by"]), int(a["unpaidCents"])),
+    )
+    _payable_move(p, ev, pid, "marked-overdue", from_addr=str(a["by"]), value=int(a["unpaidCents"]))
+
+
+def _on_guarantee(p: Projector, ev: DecodedLog) -> None:
+    a = ev.args
+    pid = int(a["payableId"])
+    row = p.conn.execute(
+        "SELECT paid_cents, repaid_cents, registered_block FROM guarantees WHERE payable_id = ?",
+        (pid,),
+    ).fetchone()
+    paid, repaid, first = (0, 0, ev.block_number) if row is None else row
+    p.conn.execute(
+        "INSERT OR REPLACE INTO guarantees VALUES (?,?,?,?,?,?)",
+        (pid, str(a["guarantor"]), int(a["limitCents"]), paid, repaid, first),
+    )
+    _payable_move(p, ev, pid, "guarantee", from_addr=str(a["guarantor"]), value=int(a["limitCents"]))
+
+
+def _on_recourse_exercised(p: Projector, ev: DecodedLog) -> None:
+    a = ev.args
+    token = int(a["tokenId"])
+    p.conn.execute(
+        "INSERT OR REPLACE INTO recourses VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (str(token), payable_of_token(token), str(a["financier"]), str(a["seller"]), "exercised",
+         int(a["uncoveredCents"]), 0, 0, ev.block_number, None),
+    )  # fmt: skip
+    p.move(ev, token, "recourse-exercised", from_addr=str(a["financier"]),
+           to_addr=str(a["seller"]), value=int(a["uncoveredCents"]))  # fmt: skip
+
+
+def _on_recourse_settled(p: Projector, ev: DecodedLog) -> None:
+    a = ev.args
+    token = int(a["tokenId"])
+    p.conn.execute(
+        "UPDATE recourses SET status = 'settled', paid_cents = ?, escrow_cents = ?, "
+        "settled_block = ? WHERE token_id = ?",
+        (int(a["paidCents"]), int(a["escrowCents"]), ev.block_number, str(token)),
+    )
+    p.move(ev, token, "recourse-settled", from_addr=str(a["seller"]),
+           to_addr=str(a["financier"]), value=int(a["paidCents"]),
+           note=f"escrow paid {a['escrowCents']} cents")  # fmt: skip
+
+
 HANDLERS: dict[tuple[str, str], Handler] = {
     ("token", "Transfer"): _on_transfer,
     ("token", "TransferValue"): _on_transfer_value,
@@ -930,17 +1151,26 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("registry", "PackageRegistered"): _package_handler("registered"),
     ("registry", "PackageConsumed"): _package_handler("consumed"),
     ("registry", "PackageVoided"): _package_handler("voided"),
+    ("desk", "Financed"): _on_financed,
+    ("settlement", "PayableOpened"): _on_opened,
+    ("settlement", "Paid"): _payment_handler("debtor"),
+    ("settlement", "GuarantorPaid"): _payment_handler("guarantor"),
+    ("settlement", "GuarantorRepaid"): _payment_handler("repaid"),
+    ("settlement", "Claimed"): _on_claimed,
+    ("settlement", "MarkedOverdue"): _on_marked_overdue,
+    ("settlement", "GuaranteeRegistered"): _on_guarantee,
+    ("settlement", "RecourseExercised"): _on_recourse_exercised,
+    ("settlement", "RecourseSettled"): _on_recourse_settled,
 }
-"""(contract, event) → handler. Desk and settlement events need no handler to be indexed (raw,
-with their payable as entity, in the piece's history); add one here when a derived table
-should follow them."""
+"""(contract, event) → handler. Events without one (offers posted or cancelled, pauses) are
+kept raw, and those naming a piece join its history."""
 
 
 def _delete_entity(conn: sqlite3.Connection, entity: str) -> None:
     kind, _, key = entity.partition(":")
     if kind == "payable":
         pid = int(key)
-        for table in ("pieces", "payables", "moves"):
+        for table in ("pieces", "payables", "moves", *MONEY_TABLES):
             conn.execute(f"DELETE FROM {table} WHERE payable_id = ?", (pid,))
         conn.execute(
             "DELETE FROM freezes WHERE subject_kind = 'piece' AND payable_id = ?", (pid,)
@@ -993,7 +1223,7 @@ def rebuild_all(index: Index) -> int:
             str(r[0])
             for r in conn.execute("SELECT DISTINCT entity FROM events WHERE entity IS NOT NULL")
         ]
-        for table in ("pieces", "payables", "members", "packages", "moves", "freezes"):
+        for table in ("pieces", "payables", "members", "packages", "moves", "freezes", *MONEY_TABLES):
             conn.execute(f"DELETE FROM {table}")
         return rebuild_entities(conn, entities)
 
@@ -1486,23 +1716,137 @@ class RawEvent:
 @dataclass(frozen=True)
 class OverduePayable:
     payable: PayableRecord
-    seconds_overdue: int
-    paid: int | None  # from Settlement's PaymentReceived events; None while none are indexed
+    seconds_overdue: int  # past the overdue instant (maturity + grace)
+    paid: int | None  # debtor + guarantor payments into settlement; None: never opened there
     unpaid: int
-    marked_overdue: bool  # Settlement's PayableOverdue seen
+    marked_overdue: bool  # settlement's MarkedOverdue seen
+    overdue_at: int = 0
+    paid_by_guarantor: int = 0
+
+
+@dataclass(frozen=True)
+class FinancingRecord:
+    """One ``Financed`` event of the desk."""
+
+    block_number: int
+    log_index: int
+    tx_hash: str
+    payable_id: int
+    offer_hash: str
+    token_id: int  # the piece the financier received
+    piece: str
+    from_token_id: int  # the piece the offer named (the same for a whole piece)
+    from_piece: str
+    financier: str
+    seller: str
+    value: int
+    price: int
+    currency_amount: int
+    recourse: bool
+
+
+@dataclass(frozen=True)
+class PaymentRecord:
+    block_number: int
+    log_index: int
+    tx_hash: str
+    payable_id: int
+    kind: Literal["debtor", "guarantor", "repaid"]  # repaid: debtor → guarantor
+    payer: str  # the debtor, or the guarantor (for ``repaid``: the guarantor repaid)
+    cents: int
+    left_cents: int  # unpaid after it (guarantor still owed, for ``repaid``)
+
+
+@dataclass(frozen=True)
+class ClaimRecord:
+    block_number: int
+    log_index: int
+    tx_hash: str
+    payable_id: int
+    token_id: int
+    piece: str
+    holder: str
+    cents: int
+    settled: bool  # the piece was paid in full and burned
+
+
+@dataclass(frozen=True)
+class GuaranteeRecord:
+    payable_id: int
+    guarantor: str
+    limit_cents: int
+    paid_cents: int
+    repaid_cents: int
+    owed_cents: int  # the guarantor's open claim on the debtor
+    registered_block: int
+
+
+@dataclass(frozen=True)
+class RecourseRecord:
+    token_id: int
+    piece: str
+    payable_id: int
+    financier: str
+    seller: str
+    status: Literal["exercised", "settled"]
+    uncovered_cents: int  # when exercised
+    paid_cents: int  # seller → financier at settlement
+    escrow_cents: int  # escrow → financier at settlement
+    exercised_block: int
+    settled_block: int | None
+
+
+@dataclass(frozen=True)
+class SettlementRecord:
+    payable_id: int
+    debtor: str
+    face_value: int
+    maturity_at: int
+    overdue_at: int
+    opened: bool  # known to settlement (PayableOpened)
+    paid_by_debtor: int
+    paid_by_guarantor: int
+    paid: int
+    unpaid: int
+    claimed: int  # paid out of escrow: holders' claims and escrow shares at recourse settlement
+    marked_overdue: bool
+    overdue: bool
+    seconds_past_overdue_at: int
+    state: str  # paid, paid-after-overdue, overdue, unpaid, not-due
 
 
 @dataclass(frozen=True)
 class PartyTotal:
+    """Per account, in cents. Core enterprise: payables issued, face, paid by it, outstanding
+    (unpaid), overdue, owed to guarantors. Holder: pieces and value held, claims received.
+    Seller: pieces sold to financiers at value / for proceeds, recourse paid. Financier:
+    financings bought at value / price, recourse exercised and received. ``received`` sums
+    claims, proceeds and recourse money."""
+
     account: str
     roles: int
     payables_issued: int = 0
     face_issued: int = 0
+    paid_by_debtor: int = 0
     outstanding_owed: int = 0
+    overdue_owed: int = 0
+    owes_guarantor: int = 0
     pieces_held: int = 0
     value_held: int = 0
     financed_count: int = 0
-    financed_value: int = 0
+    bought_value: int = 0
+    bought_price: int = 0
+    sold_count: int = 0
+    sold_value: int = 0
+    proceeds: int = 0
+    claimed: int = 0
+    received: int = 0
+    recourse_exercised: int = 0
+    recourse_uncovered: int = 0
+    recourse_received: int = 0
+    recourse_paid: int = 0
+    guaranteed_paid: int = 0
+    guarantor_owed: int = 0
 
 
 @dataclass(frozen=True)
@@ -1511,6 +1855,7 @@ class Totals:
     suppliers: tuple[PartyTotal, ...]
     financiers: tuple[PartyTotal, ...]
     others: tuple[PartyTotal, ...]
+    guarantors: tuple[PartyTotal, ...] = ()
 
 
 # ---------------------------------------------------------------------------- queries
@@ -1776,120 +2121,236 @@ def raw_events(
     ]
 
 
-# Event names of the financing desk and settlement contracts (issue 4), as briefed to the index.
-# TODO(lead): FinancingDesk and Settlement were being written on other branches while this was
-# built; check these names and the argument names below against their interfaces when merging,
-# and add a test in tests/python/index/ that indexes a financing and a payment.
-FINANCING_EVENTS: Final = (
-    "OfferPosted", "OfferCancelled", "OfferTaken", "Financed", "FinancingRecorded",
-)  # fmt: skip
-SETTLEMENT_EVENTS: Final = (
-    "PaymentReceived", "Claimed", "PayableOverdue", "GuarantorRegistered", "GuaranteePaid",
-    "RecourseClaimed", "RecourseSettled",
-)  # fmt: skip
-_AMOUNT_KEYS: Final = ("amountCents", "valueCents", "amount", "value", "paidCents")
-_PRICE_KEYS: Final = ("priceCents", "price", "paidCents")
+# ---------------------------------------------------------------------------- money queries
 
 
-def _first_int(args: Mapping[str, Any], keys: Sequence[str]) -> int | None:
-    for k in keys:
-        v = args.get(k)
-        if isinstance(v, int) and not isinstance(v, bool):
-            return v
-    return None
+def _last_timestamp(index: Index) -> int:
+    cur = index.cursor()
+    return cur.timestamp if cur else int(time.time())
 
 
 def financing_history(
-    index: Index, *, payable_id: int | None = None, financier: str | None = None
-) -> list[RawEvent]:
-    """Financing and settlement events (desk and settlement contracts), in chain order, for one
-    payable or financier or all. Empty until those contracts are deployed and indexed."""
-    events = raw_events(
-        index,
-        FINANCING_EVENTS + SETTLEMENT_EVENTS,
-        entity=None if payable_id is None else f"payable:{payable_id}",
-    )
+    index: Index,
+    *,
+    payable_id: int | None = None,
+    piece: int | str | None = None,
+    financier: str | None = None,
+    seller: str | None = None,
+) -> list[FinancingRecord]:
+    """Financings taken on the desk (``Financed``), in chain order: all, or those of one
+    payable, one piece (bought as that piece or cut from it), one financier or one seller."""
+    sql = f"SELECT {_FINANCING_COLUMNS} FROM financings WHERE 1=1"
+    params: list[Any] = []
+    if payable_id is not None:
+        sql += " AND payable_id = ?"
+        params.append(payable_id)
+    if piece is not None:
+        token = resolve_piece(index, piece)
+        sql += " AND (token_id = ? OR from_token_id = ?)"
+        params += [str(token), str(token)]
     if financier is not None:
-        who = _checksum(financier)
-        events = [e for e in events if who in {str(v) for v in e.args.values()}]
-    return events
+        sql += " AND financier = ?"
+        params.append(_checksum(financier))
+    if seller is not None:
+        sql += " AND seller = ?"
+        params.append(_checksum(seller))
+    rows = index.conn.execute(sql + " ORDER BY block_number, log_index", params).fetchall()
+    return [_financing_record(r) for r in rows]
 
 
-def overdue(index: Index, *, at: int | None = None, grace_seconds: int = 0) -> list[OverduePayable]:
-    """Payables past maturity + grace that are not paid in full.
+_FINANCING_COLUMNS: Final = (
+    "block_number, log_index, tx_hash, payable_id, offer_hash, token_id, from_token_id, "
+    "financier, seller, value, price, currency_amount, recourse"
+)
 
-    Paid amounts come from Settlement's ``PaymentReceived`` events when any are indexed;
-    before that (no settlement contract yet) a payable counts as unpaid while any of its
-    pieces is live. ``at`` defaults to the timestamp of the last indexed block.
-    """
-    cur = index.cursor()
-    now = at if at is not None else (cur.timestamp if cur else int(time.time()))
-    out: list[OverduePayable] = []
-    rows = index.conn.execute(
-        "SELECT payable_id FROM payables WHERE maturity_at + ? <= ? ORDER BY maturity_at",
-        (grace_seconds, now),
-    ).fetchall()
-    for (pid,) in rows:
-        rec = payable(index, int(pid))
-        entity = f"payable:{pid}"
-        payments = raw_events(index, ["PaymentReceived"], entity=entity)
-        marked = bool(raw_events(index, ["PayableOverdue"], entity=entity))
-        if payments:
-            paid = sum(_first_int(e.args, _AMOUNT_KEYS) or 0 for e in payments)
-            unpaid = max(0, rec.face_value - paid)
-            paid_opt: int | None = paid
+
+def _financing_record(r: Sequence[Any]) -> FinancingRecord:
+    token, from_token = int(r[5]), int(r[6])
+    return FinancingRecord(
+        int(r[0]), int(r[1]), str(r[2]), int(r[3]), str(r[4]), token, short_id(token), from_token,
+        short_id(from_token), str(r[7]), str(r[8]), int(r[9]), int(r[10]), int(r[11]),
+        bool(r[12]),
+    )  # fmt: skip
+
+
+def payments(index: Index, payable_id: int | None = None) -> list[PaymentRecord]:
+    """Money paid into settlement (debtor and guarantor) and the debtor's repayments of the
+    guarantor, in chain order."""
+    sql = (
+        "SELECT block_number, log_index, tx_hash, payable_id, kind, payer, cents, left_cents "
+        "FROM payments"
+    )
+    params: tuple[Any, ...] = ()
+    if payable_id is not None:
+        sql += " WHERE payable_id = ?"
+        params = (payable_id,)
+    return [
+        PaymentRecord(int(b), int(li), str(tx), int(p), cast(Any, str(k)), str(w), int(c), int(left))
+        for b, li, tx, p, k, w, c, left in index.conn.execute(
+            sql + " ORDER BY block_number, log_index", params)
+    ]  # fmt: skip
+
+
+def claims(
+    index: Index, *, holder: str | None = None, payable_id: int | None = None
+) -> list[ClaimRecord]:
+    """Claims paid out of escrow to holders of pieces, in chain order."""
+    sql = "SELECT block_number, log_index, tx_hash, payable_id, token_id, holder, cents, settled FROM claims WHERE 1=1"
+    params: list[Any] = []
+    if holder is not None:
+        sql += " AND holder = ?"
+        params.append(_checksum(holder))
+    if payable_id is not None:
+        sql += " AND payable_id = ?"
+        params.append(payable_id)
+    return [
+        ClaimRecord(int(b), int(li), str(tx), int(p), int(t), short_id(int(t)), str(h), int(c), bool(st))
+        for b, li, tx, p, t, h, c, st in index.conn.execute(
+            sql + " ORDER BY block_number, log_index", params)
+    ]  # fmt: skip
+
+
+def guarantees(index: Index) -> list[GuaranteeRecord]:
+    """Every guarantee, with what the guarantor paid in, was repaid, and is still owed."""
+    return [
+        GuaranteeRecord(int(p), str(g), int(lim), int(paid), int(rep), int(paid) - int(rep), int(b))
+        for p, g, lim, paid, rep, b in index.conn.execute(
+            "SELECT payable_id, guarantor, limit_cents, paid_cents, repaid_cents, registered_block "
+            "FROM guarantees ORDER BY payable_id")
+    ]  # fmt: skip
+
+
+def recourses(index: Index) -> list[RecourseRecord]:
+    """Every recourse claim (exercised, settled) by piece."""
+    return [
+        RecourseRecord(int(t), short_id(int(t)), int(p), str(f), str(s), cast(Any, str(st)),
+                       int(u), int(pc), int(e), int(xb), None if sb is None else int(sb))
+        for t, p, f, s, st, u, pc, e, xb, sb in index.conn.execute(
+            "SELECT token_id, payable_id, financier, seller, status, uncovered_cents, paid_cents, "
+            "escrow_cents, exercised_block, settled_block FROM recourses "
+            "ORDER BY exercised_block, token_id")
+    ]  # fmt: skip
+
+
+def settlement_states(
+    index: Index, *, at: int | None = None, grace_seconds: int = 0
+) -> list[SettlementRecord]:
+    """Every payable with its settlement state at ``at`` (default: the last indexed block's
+    time).
+
+    ``paid`` counts the debtor's and the guarantor's payments into escrow. A payable is
+    ``overdue`` when settlement marked it (``MarkedOverdue``) or, unmarked, when it is unpaid
+    past its overdue instant: settlement's ``overdueAt`` (maturity + the grace fixed when it
+    was opened) once opened, else maturity + ``grace_seconds``. States: ``paid``,
+    ``paid-after-overdue``, ``overdue``, ``unpaid`` (due, not yet overdue), ``not-due``."""
+    now = at if at is not None else _last_timestamp(index)
+    conn = index.conn
+    opened = {int(r[0]): int(r[1]) for r in conn.execute("SELECT payable_id, overdue_at FROM accounts")}
+    paid: dict[int, tuple[int, int]] = {}
+    for pid, kind, cents in conn.execute(
+        "SELECT payable_id, kind, sum(cents) FROM payments GROUP BY payable_id, kind"
+    ):
+        d, g = paid.get(int(pid), (0, 0))
+        if kind == "debtor":
+            d += int(cents)
+        elif kind == "guarantor":
+            g += int(cents)
+        paid[int(pid)] = (d, g)
+    claimed: dict[int, int] = {}
+    for p, c in conn.execute(
+        "SELECT payable_id, sum(cents) FROM claims GROUP BY payable_id UNION ALL "
+        "SELECT payable_id, sum(escrow_cents) FROM recourses GROUP BY payable_id"
+    ):
+        claimed[int(p)] = claimed.get(int(p), 0) + int(c)
+    marked = {int(r[0]) for r in conn.execute("SELECT DISTINCT payable_id FROM overdue_marks")}
+    out: list[SettlementRecord] = []
+    for pid, debtor, face, maturity in conn.execute(
+        "SELECT payable_id, debtor, face_value, maturity_at FROM payables ORDER BY payable_id"
+    ).fetchall():
+        pid = int(pid)
+        d, g = paid.get(pid, (0, 0))
+        unpaid = max(0, int(face) - d - g)
+        overdue_at = opened.get(pid, int(maturity) + grace_seconds)
+        is_marked = pid in marked
+        late = unpaid > 0 and (is_marked or now >= overdue_at)
+        if unpaid == 0:
+            state = "paid-after-overdue" if is_marked else "paid"
+        elif late:
+            state = "overdue"
+        elif now >= int(maturity):
+            state = "unpaid"
         else:
-            unpaid, paid_opt = rec.outstanding, None
-        if unpaid > 0:
-            out.append(OverduePayable(rec, now - rec.maturity_at, paid_opt, unpaid, marked))
+            state = "not-due"
+        out.append(
+            SettlementRecord(
+                pid, str(debtor), int(face), int(maturity), overdue_at, pid in opened, d, g,
+                d + g, unpaid, claimed.get(pid, 0), is_marked, late, max(0, now - overdue_at),
+                state,
+            )
+        )  # fmt: skip
     return out
 
 
-def totals(index: Index) -> Totals:
-    """Totals per core enterprise (issued, outstanding), supplier and financier (held), from
-    the index; financiers' financed counts from the desk's events when present."""
+def overdue(index: Index, *, at: int | None = None, grace_seconds: int = 0) -> list[OverduePayable]:
+    """Payables not paid in full that settlement marked overdue, or that are past their
+    overdue instant (settlement's maturity + grace once opened, else maturity +
+    ``grace_seconds``). ``at`` defaults to the timestamp of the last indexed block."""
+    out: list[OverduePayable] = []
+    for st in settlement_states(index, at=at, grace_seconds=grace_seconds):
+        if st.state == "overdue":
+            rec = payable(index, st.payable_id)
+            paid = st.paid if st.opened or st.paid else None
+            out.append(
+                OverduePayable(rec, st.seconds_past_overdue_at, paid, st.unpaid, st.marked_overdue,
+                               st.overdue_at, st.paid_by_guarantor)
+            )  # fmt: skip
+    out.sort(key=lambda o: (o.payable.maturity_at, o.payable.payable_id))
+    return out
+
+
+def totals(index: Index, *, at: int | None = None, grace_seconds: int = 0) -> Totals:
+    """Totals per core enterprise (issued, paid, outstanding, overdue), supplier (held,
+    financed, received) and financier (bought at value / price, received back, recourse), from
+    the index. Money received counts escrow claims, financing proceeds (the price, to the
+    seller) and recourse payments (seller → financier)."""
     conn = index.conn
     roles = {str(a): int(r) for a, r in conn.execute("SELECT account, roles FROM members")}
-    issued: dict[str, tuple[int, int]] = {
-        str(d): (int(n), int(f))
-        for d, n, f in conn.execute(
-            "SELECT debtor, count(*), sum(face_value) FROM payables GROUP BY debtor"
-        )
-    }
-    owed: dict[str, int] = {
-        str(d): int(v)
-        for d, v in conn.execute(
-            "SELECT y.debtor, coalesce(sum(p.value), 0) FROM pieces p JOIN payables y "
-            "USING (payable_id) WHERE p.burned = 0 GROUP BY y.debtor"
-        )
-    }
-    held: dict[str, tuple[int, int]] = {
-        str(o): (int(n), int(v))
-        for o, n, v in conn.execute(
-            "SELECT owner, count(*), sum(value) FROM pieces WHERE burned = 0 GROUP BY owner"
-        )
-    }
-    financed: dict[str, tuple[int, int]] = {}
-    for e in raw_events(index, ["Financed"]):
-        who = e.args.get("financier")
-        if isinstance(who, str):
-            n, v = financed.get(who, (0, 0))
-            financed[who] = (n + 1, v + (_first_int(e.args, _AMOUNT_KEYS) or 0))
-    accounts = set(roles) | set(issued) | set(held) | set(financed)
+    acc: dict[str, dict[str, int]] = {}
+
+    def add(account: str, **kv: int) -> None:
+        row = acc.setdefault(account, {})
+        for k, v in kv.items():
+            row[k] = row.get(k, 0) + v
+
+    for st in settlement_states(index, at=at, grace_seconds=grace_seconds):
+        add(st.debtor, payables_issued=1, face_issued=st.face_value, paid_by_debtor=st.paid_by_debtor,
+            outstanding_owed=st.unpaid, overdue_owed=st.unpaid if st.state == "overdue" else 0)  # fmt: skip
+    for o, n, v in conn.execute(
+        "SELECT owner, count(*), sum(value) FROM pieces WHERE burned = 0 GROUP BY owner"
+    ):
+        add(str(o), pieces_held=int(n), value_held=int(v))
+    for f in financing_history(index):
+        add(f.financier, financed_count=1, bought_value=f.value, bought_price=f.price)
+        add(f.seller, sold_count=1, sold_value=f.value, proceeds=f.price, received=f.price)
+    for c in claims(index):
+        add(c.holder, claimed=c.cents, received=c.cents)
+    for r in recourses(index):
+        add(r.financier, recourse_exercised=1, recourse_uncovered=r.uncovered_cents,
+            recourse_received=r.paid_cents + r.escrow_cents, received=r.paid_cents + r.escrow_cents)  # fmt: skip
+        add(r.seller, recourse_paid=r.paid_cents)
+    for g in guarantees(index):
+        add(g.guarantor, guaranteed_paid=g.paid_cents, guarantor_owed=g.owed_cents)
+        debtor = payable(index, g.payable_id).debtor
+        add(debtor, owes_guarantor=g.owed_cents)
     rows: list[PartyTotal] = []
-    for a in sorted(accounts):
-        n_issued, face = issued.get(a, (0, 0))
-        n_held, v_held = held.get(a, (0, 0))
-        n_fin, v_fin = financed.get(a, (0, 0))
-        rows.append(
-            PartyTotal(a, roles.get(a, 0), n_issued, face, owed.get(a, 0), n_held, v_held, n_fin,
-                       v_fin)
-        )  # fmt: skip
+    for a in sorted(set(roles) | set(acc)):
+        rows.append(PartyTotal(a, roles.get(a, 0), **acc.get(a, {})))
     core = tuple(r for r in rows if r.roles & 2 or r.payables_issued)
     fin = tuple(r for r in rows if r.roles & 8 and r not in core)
     sup = tuple(r for r in rows if r.roles & 4 and r not in core and r not in fin)
-    others = tuple(r for r in rows if r not in core and r not in fin and r not in sup)
-    return Totals(core, sup, fin, others)
+    grt = tuple(r for r in rows if (r.roles & 16 or r.guaranteed_paid) and r not in core + fin + sup)
+    others = tuple(r for r in rows if r not in core + fin + sup + grt)
+    return Totals(core, sup, fin, others, grt)
 
 
 def _checksum(address: str) -> str:
@@ -1929,6 +2390,9 @@ _PIECE_OF: Final = "0x" + keccak(text="pieceOf(uint256)")[:4].hex()
 _MEMBER_OF: Final = "0x" + keccak(text="memberOf(address)")[:4].hex()
 _HOLDER_BALANCE: Final = "0x" + keccak(text="balanceOf(address)")[:4].hex()
 _PAYABLE_OF: Final = "0x" + keccak(text="payableOf(uint256)")[:4].hex()
+_ACCOUNT_OF: Final = "0x" + keccak(text="accountOf(uint256)")[:4].hex()
+_CLAIMED_OF: Final = "0x" + keccak(text="claimedOf(uint256)")[:4].hex()
+_FINANCING_OF: Final = "0x" + keccak(text="financingOf(uint256)")[:4].hex()
 
 
 def _batch_calls(
@@ -1980,7 +2444,9 @@ def verify(w3: Web3, index: Index, *, block: int | None = None) -> VerifyReport:
     For every indexed piece: ``pieceOf`` (owner, value, parent, frozen, locked; owner zero for
     a burned piece); for every holder: the token's ``balanceOf(address)`` against the number of
     live pieces the index gives it; for every member: ``memberOf`` (roles, status, frozen);
-    for every payable: ``payableOf`` (status, piece count). Read at the cursor block (the
+    for every payable: ``payableOf`` (status, piece count) and settlement's ``accountOf``
+    (paid, overdue mark); for the pieces of payables with money events: settlement's
+    ``claimedOf`` and the desk's ``financingOf``. Read at the cursor block (the
     state the index describes) unless ``block`` is given, with batched eth_calls.
     """
     cur = index.cursor()
@@ -2062,18 +2528,98 @@ def verify(w3: Web3, index: Index, *, block: int | None = None) -> VerifyReport:
         if got_count != int(count):
             diffs.append(Difference(f"payable {pid}", "piece_count", int(count), got_count))
 
+    diffs.extend(_verify_money(w3, index, contracts, at))
     return VerifyReport(at, len(recs), len(mems), len(holders), tuple(diffs))
 
 
+def _verify_money(w3: Web3, index: Index, contracts: Mapping[str, str], at: int) -> list[Difference]:
+    """Settlement's ``accountOf`` (paid, overdue mark) for every payable; its ``claimedOf`` and
+    the desk's ``financingOf`` for every piece of a payable that settlement opened or the desk
+    financed (payables without money events cost no calls)."""
+    conn = index.conn
+    diffs: list[Difference] = []
+    settlement = contracts.get("settlement")
+    desk = contracts.get("desk")
+    money_pids = {
+        int(r[0])
+        for r in conn.execute(
+            "SELECT payable_id FROM accounts UNION SELECT payable_id FROM financings "
+            "UNION SELECT payable_id FROM claims"
+        )
+    }
+    tokens = [
+        int(r[0])
+        for r in conn.execute("SELECT token_id, payable_id FROM pieces ORDER BY payable_id, idx")
+        if int(r[1]) in money_pids
+    ]
+    if settlement is not None:
+        states = settlement_states(index)
+        results = read_many(w3, settlement, _ACCOUNT_OF, [st.payable_id for st in states], at)
+        for st, result in zip(states, results, strict=True):
+            w = _words(result)
+            got = {"paid": int(w[5], 16), "overdue": int(w[9], 16) != 0}
+            mine = {"paid": st.paid, "overdue": st.marked_overdue}
+            if int(w[0], 16) == 0 and not st.opened and st.paid == 0:
+                continue  # not opened in settlement yet: nothing to compare
+            for key, value in mine.items():
+                if got[key] != value:
+                    diffs.append(Difference(f"payable {st.payable_id}", key, value, got[key]))
+        claimed: dict[int, int] = {}
+        for t, c in conn.execute(
+            "SELECT token_id, sum(cents) FROM claims GROUP BY token_id UNION ALL "
+            "SELECT token_id, escrow_cents FROM recourses WHERE status = 'settled'"
+        ):
+            # settleRecourse pays the financier the piece's escrow share without a Claimed
+            # event, and counts it as claimed for the piece.
+            claimed[int(t)] = claimed.get(int(t), 0) + int(c)
+        for (t,) in conn.execute("SELECT DISTINCT token_id FROM claims WHERE settled = 1"):
+            claimed[int(t)] = 0  # the final claim burns the piece and clears its record
+        results = read_many(w3, settlement, _CLAIMED_OF, tokens, at)
+        for token, result in zip(tokens, results, strict=True):
+            on_chain = int(result, 16)
+            if on_chain != claimed.get(token, 0):
+                diffs.append(Difference(short_id(token), "claimed", claimed.get(token, 0), on_chain))
+    if desk is not None:
+        latest: dict[int, FinancingRecord] = {f.token_id: f for f in financing_history(index)}
+        results = read_many(w3, desk, _FINANCING_OF, tokens, at)
+        for token, result in zip(tokens, results, strict=True):
+            w = _words(result)
+            got_f: dict[str, Any] = {
+                "financier": to_checksum_address("0x" + w[0][-40:]),
+                "seller": to_checksum_address("0x" + w[1][-40:]),
+                "financed_value": int(w[2], 16),
+                "price": int(w[3], 16),
+                "recourse": int(w[4], 16) != 0,
+            }
+            f = latest.get(token)
+            mine_f: dict[str, Any] = (
+                {"financier": ZERO_ADDRESS, "seller": ZERO_ADDRESS, "financed_value": 0,
+                 "price": 0, "recourse": False}
+                if f is None
+                else {"financier": f.financier, "seller": f.seller, "financed_value": f.value,
+                      "price": f.price, "recourse": f.recourse}
+            )  # fmt: skip
+            for key, value in mine_f.items():
+                if got_f[key] != value:
+                    diffs.append(Difference(short_id(token), key, value, got_f[key]))
+    return diffs
+
+
 __all__ = [
+    "ClaimRecord",
     "Cursor",
     "Difference",
+    "FinancingRecord",
+    "GuaranteeRecord",
     "Index",
     "IndexMismatchError",
     "IndexStateError",
     "Indexer",
     "NotIndexedError",
+    "PaymentRecord",
     "Provenance",
+    "RecourseRecord",
+    "SettlementRecord",
     "SyncStats",
     "VerifyReport",
 ]

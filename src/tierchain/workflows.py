@@ -31,7 +31,7 @@ import io
 import json
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -661,6 +661,11 @@ def write_report(w3: Web3, result: DemoResult, out_dir: Path, *, home: Path | No
             "ledger": [m.__dict__ | {"piece": short_id(m.token_id) if m.token_id else None} for m in result.moves],
             "balances_cents": {"before": result.balances_before, "after": result.balances_after},
             "index": {"events": db.event_count(), "events_per_second": round(stats.events_per_second, 1)},
+            "from_index": {  # the auditor's view of the money, from the index alone
+                "financings": [asdict(f) for f in ix.financing_history(db)],
+                "settlement": [asdict(st) for st in ix.settlement_states(db)],
+                "totals": asdict(ix.totals(db)),
+            },
             "refused": result.rejected,
         }
         path = out_dir / "report.json"
