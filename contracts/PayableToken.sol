@@ -388,6 +388,9 @@ contract PayableToken is IERC165, IPayableToken, ERC2771Context {
         if (piece.flags & _FLAG_FROZEN != 0) revert PayablePieceFrozen(tokenId);
         if (piece.flags & _FLAG_PENDING != 0) revert PayableWrongStatus(_payableIdOf(tokenId), PayableStatus.Issued);
         owner = piece.owner;
+        // The holder word is read again (warm) by the burn; checking here spares the settlement
+        // agent a holderOf call.
+        if (!_holders[owner].canSend) revert PayableSenderFrozen(owner);
         value = piece.value;
         emit TransferValue(tokenId, 0, value);
         _burn(tokenId, piece);
@@ -540,6 +543,19 @@ contract PayableToken is IERC165, IPayableToken, ERC2771Context {
             invoiceRoot: p.invoiceRoot,
             documentHash: p.documentHash,
             firstCreditor: p.status == PayableStatus.None ? address(0) : _registry.packageOf(p.invoiceRoot).seller
+        });
+    }
+
+    /// @inheritdoc IPayableToken
+    function termsOf(uint256 payableId) external view returns (PayableTerms memory) {
+        PayableRecord storage p = _payables[payableId];
+        return PayableTerms({
+            debtor: p.debtor,
+            maturityAt: p.maturityAt,
+            status: p.status,
+            currency: p.currency,
+            faceValue: p.faceValue,
+            currencyDecimals: p.currencyDecimals
         });
     }
 
