@@ -572,6 +572,17 @@ contract PayableToken is IERC165, IPayableToken, ERC2771Context {
     }
 
     /// @inheritdoc IPayableToken
+    function claimViewOf(uint256 tokenId)
+        external
+        view
+        returns (address owner, uint256 value, bool frozen, bool ownerCanSend)
+    {
+        Piece memory piece = _pieces[tokenId];
+        owner = piece.owner;
+        return (owner, piece.value, piece.flags & _FLAG_FROZEN != 0, _holders[owner].canSend);
+    }
+
+    /// @inheritdoc IPayableToken
     function parentOf(uint256 tokenId) external view returns (uint256) {
         return _parentOf(tokenId, _pieces[tokenId].parentIndex);
     }

@@ -477,13 +477,14 @@ contract Settlement is ERC2771Context, ISettlement {
         private
         returns (address owner, uint256 cents)
     {
-        IPayableToken.PieceView memory piece = _token.pieceOf(tokenId);
-        owner = piece.owner;
+        (address holder, uint256 value, bool frozen, bool canSend) = _token.claimViewOf(tokenId);
         address caller = _msgSender();
-        if (owner != caller) revert SettlementNotHolder(tokenId, caller, owner);
-        if (piece.frozen) revert IPayableToken.PayablePieceFrozen(tokenId);
-        _checkHolderNotFrozen(owner);
-        uint256 covered = _covered(piece.value, _terms[payableId].faceValue, hot.unpaidCents);
+        if (holder != caller) revert SettlementNotHolder(tokenId, caller, holder);
+        if (frozen) revert IPayableToken.PayablePieceFrozen(tokenId);
+        // A member frozen by a regulator cannot send pieces; what it is owed waits in escrow.
+        if (!canSend) revert SettlementHolderFrozen(holder);
+        owner = holder;
+        uint256 covered = _covered(value, _terms[payableId].faceValue, hot.unpaidCents);
         uint256 claimed = _claimed[tokenId];
         if (covered <= claimed) revert SettlementNothingToClaim(tokenId);
         cents = covered - claimed;
@@ -524,12 +525,6 @@ contract Settlement is ERC2771Context, ISettlement {
             if (unpaidCents == 0) revert SettlementFullyPaid(payableId);
             revert SettlementOverpayment(payableId, cents, unpaidCents);
         }
-    }
-
-    /// @dev A member frozen by a regulator cannot send pieces; what it is owed waits in escrow.
-    function _checkHolderNotFrozen(address holder) private view {
-        (,, bool canSend) = _token.holderOf(holder);
-        if (!canSend) revert SettlementHolderFrozen(holder);
     }
 
     /// @dev Maturity (from the issued piece's id) plus the payable's grace period.

@@ -297,6 +297,18 @@ interface IPayableToken is IERC3525, IMembershipListener {
     /// @return the record (owner zero if not live)
     function pieceOf(uint256 tokenId) external view returns (PieceView memory);
 
+    /// @notice What settlement needs to pay a piece's holder, in one call (two storage reads):
+    ///         a narrow alternative to `pieceOf` + `holderOf`.
+    /// @param tokenId the piece
+    /// @return owner current owner (zero if not live)
+    /// @return value value in cents
+    /// @return frozen the piece is frozen by a regulator
+    /// @return ownerCanSend the owner is an active member not frozen by a regulator
+    function claimViewOf(uint256 tokenId)
+        external
+        view
+        returns (address owner, uint256 value, bool frozen, bool ownerCanSend);
+
     /// @notice The piece a piece was split from (0 for an issued piece).
     /// @param tokenId the piece
     /// @return the parent token id
