@@ -62,8 +62,7 @@ def measure(proj: Any, accounts: Any, chain: Any, report: Report) -> None:
     nonce = iter(range(1, 1000))
 
     def new_piece() -> int:
-        tx = token.issue(seller, face, currency, chain.time() + 90 * DAY, root, _h(f"c{chain.height}"),
-                         {"from": core})
+        tx = token.issue(seller, face, currency, chain.time() + 90 * DAY, root, _h(f"c{chain.height}"), {"from": core})
         payable_id, token_id = tx.return_value
         token.accept(payable_id, {"from": seller})
         return int(token_id)
@@ -71,8 +70,9 @@ def measure(proj: Any, accounts: Any, chain: Any, report: Report) -> None:
     def offer(token_id: int, value: int, rate: int | None) -> Offer:
         deadline = chain.time() + DAY
         if rate is None:
-            return Offer.fixed(financier.address, token_id, value, value * 98 // 100, deadline=deadline,
-                               nonce=next(nonce))
+            return Offer.fixed(
+                financier.address, token_id, value, value * 98 // 100, deadline=deadline, nonce=next(nonce)
+            )
         return Offer.at_rate(financier.address, token_id, value, rate, deadline=deadline, nonce=next(nonce))
 
     for whole in (True, False):
