@@ -253,7 +253,7 @@ contract FinancingDesk is IFinancingDesk, ERC2771Context, EIP712, ReentrancyGuar
     /// @dev Payment, last: the price pulled from the financier (which approved this desk) to
     ///      the seller with SafeERC20, and the seller's balance delta must equal it exactly.
     function _pay(Offer calldata offer, address seller, uint64 price) private returns (uint256 amount) {
-        IPayableToken.Payable memory p = _token.payableOf((offer.tokenId >> 32) & _PAYABLE_MASK);
+        IPayableToken.PayableTerms memory p = _token.termsOf((offer.tokenId >> 32) & _PAYABLE_MASK);
         // currencyDecimals is 2..36 (checked by the token at issue): amount < 2^64 * 10^34 < 2^177.
         amount = uint256(price) * 10 ** (p.currencyDecimals - 2);
         IERC20 currency = IERC20(p.currency);

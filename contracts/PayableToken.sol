@@ -388,6 +388,9 @@ contract PayableToken is IERC165, IPayableToken, ERC2771Context {
         if (piece.flags & _FLAG_FROZEN != 0) revert PayablePieceFrozen(tokenId);
         if (piece.flags & _FLAG_PENDING != 0) revert PayableWrongStatus(_payableIdOf(tokenId), PayableStatus.Issued);
         owner = piece.owner;
+        // The holder word is read again (warm) by the burn; checking here spares the settlement
+        // agent a holderOf call.
+        if (!_holders[owner].canSend) revert PayableSenderFrozen(owner);
         value = piece.value;
         emit TransferValue(tokenId, 0, value);
         _burn(tokenId, piece);
@@ -544,6 +547,19 @@ contract PayableToken is IERC165, IPayableToken, ERC2771Context {
     }
 
     /// @inheritdoc IPayableToken
+    function termsOf(uint256 payableId) external view returns (PayableTerms memory) {
+        PayableRecord storage p = _payables[payableId];
+        return PayableTerms({
+            debtor: p.debtor,
+            maturityAt: p.maturityAt,
+            status: p.status,
+            currency: p.currency,
+            faceValue: p.faceValue,
+            currencyDecimals: p.currencyDecimals
+        });
+    }
+
+    /// @inheritdoc IPayableToken
     function pieceOf(uint256 tokenId) external view returns (PieceView memory view_) {
         Piece memory piece = _pieces[tokenId];
         view_.payableId = _payableIdOf(tokenId);
@@ -553,6 +569,17 @@ contract PayableToken is IERC165, IPayableToken, ERC2771Context {
         view_.value = piece.value;
         view_.locked = piece.flags & _FLAG_LOCKED != 0;
         view_.frozen = piece.flags & _FLAG_FROZEN != 0;
+    }
+
+    /// @inheritdoc IPayableToken
+    function claimViewOf(uint256 tokenId)
+        external
+        view
+        returns (address owner, uint256 value, bool frozen, bool ownerCanSend)
+    {
+        Piece memory piece = _pieces[tokenId];
+        owner = piece.owner;
+        return (owner, piece.value, piece.flags & _FLAG_FROZEN != 0, _holders[owner].canSend);
     }
 
     /// @inheritdoc IPayableToken

@@ -446,7 +446,7 @@ contract Settlement is ERC2771Context, ISettlement {
 
     /// @dev Register an accepted payable: copy its terms from the token, fix its grace period.
     function _open(uint256 payableId) private returns (Hot memory hot) {
-        IPayableToken.Payable memory p = _token.payableOf(payableId);
+        IPayableToken.PayableTerms memory p = _token.termsOf(payableId);
         if (p.status != IPayableToken.PayableStatus.Accepted) {
             revert SettlementNotAccepted(payableId, uint8(p.status));
         }
@@ -458,8 +458,8 @@ contract Settlement is ERC2771Context, ISettlement {
     }
 
     /// @dev Paid in full: the piece gets exactly the rest of its value and is burned. The token
-    ///      checks maturity, a frozen piece (PayablePieceFrozen) and liveness; the owner check
-    ///      follows (a revert undoes the burn).
+    ///      checks maturity, a frozen piece (PayablePieceFrozen), a frozen owner
+    ///      (PayableSenderFrozen) and liveness; the owner check follows (a revert undoes the burn).
     function _claimFinal(uint256 tokenId, uint8 flags) private returns (address owner, uint256 cents) {
         bool recorded = flags & _FLAG_CLAIMS_RECORDED != 0;
         uint256 claimed = recorded ? _claimed[tokenId] : 0;
@@ -467,7 +467,6 @@ contract Settlement is ERC2771Context, ISettlement {
         (owner, value) = _token.burnSettled(tokenId);
         address caller = _msgSender();
         if (owner != caller) revert SettlementNotHolder(tokenId, caller, owner);
-        _checkHolderNotFrozen(owner);
         // Cannot underflow: claimed <= floor(value * paid / face) <= value.
         cents = value - claimed;
         if (claimed != 0) delete _claimed[tokenId];
@@ -478,13 +477,14 @@ contract Settlement is ERC2771Context, ISettlement {
         private
         returns (address owner, uint256 cents)
     {
-        IPayableToken.PieceView memory piece = _token.pieceOf(tokenId);
-        owner = piece.owner;
+        (address holder, uint256 value, bool frozen, bool canSend) = _token.claimViewOf(tokenId);
         address caller = _msgSender();
-        if (owner != caller) revert SettlementNotHolder(tokenId, caller, owner);
-        if (piece.frozen) revert IPayableToken.PayablePieceFrozen(tokenId);
-        _checkHolderNotFrozen(owner);
-        uint256 covered = _covered(piece.value, _terms[payableId].faceValue, hot.unpaidCents);
+        if (holder != caller) revert SettlementNotHolder(tokenId, caller, holder);
+        if (frozen) revert IPayableToken.PayablePieceFrozen(tokenId);
+        // A member frozen by a regulator cannot send pieces; what it is owed waits in escrow.
+        if (!canSend) revert SettlementHolderFrozen(holder);
+        owner = holder;
+        uint256 covered = _covered(value, _terms[payableId].faceValue, hot.unpaidCents);
         uint256 claimed = _claimed[tokenId];
         if (covered <= claimed) revert SettlementNothingToClaim(tokenId);
         cents = covered - claimed;
@@ -525,12 +525,6 @@ contract Settlement is ERC2771Context, ISettlement {
             if (unpaidCents == 0) revert SettlementFullyPaid(payableId);
             revert SettlementOverpayment(payableId, cents, unpaidCents);
         }
-    }
-
-    /// @dev A member frozen by a regulator cannot send pieces; what it is owed waits in escrow.
-    function _checkHolderNotFrozen(address holder) private view {
-        (,, bool canSend) = _token.holderOf(holder);
-        if (!canSend) revert SettlementHolderFrozen(holder);
     }
 
     /// @dev Maturity (from the issued piece's id) plus the payable's grace period.

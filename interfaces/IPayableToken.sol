@@ -49,6 +49,23 @@ interface IPayableToken is IERC3525, IMembershipListener {
         address firstCreditor;
     }
 
+    /// @notice What an agent (desk, settlement) needs of a payable: its first two storage words,
+    ///         read without the registry call that `payableOf` makes for the first creditor.
+    /// @param debtor the core enterprise that owes it
+    /// @param maturityAt maturity (unix seconds)
+    /// @param status Issued, Accepted or Rejected (None if unknown)
+    /// @param currency the settlement ERC-20
+    /// @param faceValue face value in cents
+    /// @param currencyDecimals the currency's decimals (2..36)
+    struct PayableTerms {
+        address debtor;
+        uint40 maturityAt;
+        PayableStatus status;
+        address currency;
+        uint64 faceValue;
+        uint8 currencyDecimals;
+    }
+
     /// @notice A piece as seen from outside.
     /// @param payableId the payable (slot)
     /// @param index index of the piece within its payable
@@ -230,7 +247,9 @@ interface IPayableToken is IERC3525, IMembershipListener {
     /// @return tokenId the piece now held by `to`
     function agentTransfer(uint256 fromTokenId, address to, uint256 value) external returns (uint256 tokenId);
 
-    /// @notice Burn a piece paid in full (agent: settlement), at or after maturity.
+    /// @notice Burn a piece paid in full (agent: settlement), at or after maturity. Refused for
+    ///         a frozen piece (PayablePieceFrozen) and for an owner frozen by a regulator
+    ///         (PayableSenderFrozen): what it is owed waits in escrow.
     /// @param tokenId the piece
     /// @return owner its last owner
     /// @return value its value in cents
@@ -268,10 +287,27 @@ interface IPayableToken is IERC3525, IMembershipListener {
     /// @return the record (all zero if unknown)
     function payableOf(uint256 payableId) external view returns (Payable memory);
 
+    /// @notice A payable's terms as the desk and settlement need them (two storage reads).
+    /// @param payableId the payable
+    /// @return the terms (all zero if unknown)
+    function termsOf(uint256 payableId) external view returns (PayableTerms memory);
+
     /// @notice A piece's record.
     /// @param tokenId the piece
     /// @return the record (owner zero if not live)
     function pieceOf(uint256 tokenId) external view returns (PieceView memory);
+
+    /// @notice What settlement needs to pay a piece's holder, in one call (two storage reads):
+    ///         a narrow alternative to `pieceOf` + `holderOf`.
+    /// @param tokenId the piece
+    /// @return owner current owner (zero if not live)
+    /// @return value value in cents
+    /// @return frozen the piece is frozen by a regulator
+    /// @return ownerCanSend the owner is an active member not frozen by a regulator
+    function claimViewOf(uint256 tokenId)
+        external
+        view
+        returns (address owner, uint256 value, bool frozen, bool ownerCanSend);
 
     /// @notice The piece a piece was split from (0 for an issued piece).
     /// @param tokenId the piece

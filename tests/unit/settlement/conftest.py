@@ -103,12 +103,21 @@ def payable_of(token_id: int) -> int:
     return (token_id >> 32) & (2**64 - 1)
 
 
+def mine_at(chain: Any, timestamp: int) -> None:
+    """Mine an empty block at `timestamp`. brownie's chain.mine(timestamp=...) is refused by
+    Anvil 1.7 ("Invalid request"); Anvil's own evm_mine takes the timestamp."""
+    if on_anvil():
+        web3.provider.make_request("evm_mine", [timestamp])  # type: ignore[arg-type]
+    else:
+        chain.mine(timestamp=timestamp)
+
+
 @pytest.fixture
 def travel(chain: Any) -> Callable[[int], None]:
     """Mine an empty block at `timestamp` (later transactions come at or after it)."""
 
     def travel_(timestamp: int) -> None:
-        chain.mine(timestamp=timestamp)
+        mine_at(chain, timestamp)
 
     return travel_
 

@@ -175,7 +175,8 @@ def test_frozen_holder_waits(
     with brownie.reverts(err("SettlementHolderFrozen", suppliers[0])):
         settlement.claim(ids[0], {"from": suppliers[0]})
     settlement.pay(payable_id, FACE // 2, {"from": core})
-    with brownie.reverts(err("SettlementHolderFrozen", suppliers[0])):
+    # Paid in full: the token refuses to burn a frozen holder's piece (checked in burnSettled).
+    with brownie.reverts(err("PayableSenderFrozen", suppliers[0])):
         settlement.claim(ids[0], {"from": suppliers[0]})
     membership.unfreeze(suppliers[0], h("lifted"), {"from": regulator})
     assert settlement.claim(ids[0], {"from": suppliers[0]}).return_value == FACE

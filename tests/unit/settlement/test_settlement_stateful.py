@@ -27,6 +27,7 @@ from hypothesis.stateful import (
 )
 
 from tests.conftest import CENTS, DAY, h
+from tests.unit.settlement.conftest import mine_at
 
 SPLIT = "uint256,address,uint256"
 FACE = 10_000 * CENTS
@@ -159,13 +160,13 @@ class SettlementMachine(RuleBasedStateMachine):
     @rule()
     def jump_to_maturity(self) -> None:
         if self._now() < self.maturity:
-            self.chain.mine(timestamp=self.maturity)
+            mine_at(self.chain, self.maturity)
 
     @rule()
     def jump_past_grace(self) -> None:
         """Also marks the payable overdue when it may be."""
         if self._now() < self.maturity + GRACE:
-            self.chain.mine(timestamp=self.maturity + GRACE)
+            mine_at(self.chain, self.maturity + GRACE)
         self.mark_overdue()
 
     @precondition(lambda self: self._matured())
