@@ -237,7 +237,7 @@ class _Story:
 
     def claims_table(self, title: str, rows: list[tuple[str, str, int, bool]]) -> None:
         table = Table(title=title)
-        for col, justify in (("piece", "left"), ("holder", "left"), ("claimed (CNY)", "right"), ("after the claim", "left")):
+        for col, justify in (("piece", "left"), ("holder", "left"), ("claimed (CNY)", "right"), ("then", "left")):
             table.add_column(col, justify=justify)  # type: ignore[arg-type]
         for piece, holder, cents, burned in rows:
             table.add_row(piece, holder, format_cents(cents), "burned (paid in full)" if burned else "live")
