@@ -5,14 +5,13 @@ import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol"
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 
 import {IFinancingDesk} from "../interfaces/IFinancingDesk.sol";
 import {IFinancingRecords} from "../interfaces/IFinancingRecords.sol";
 import {IMembership} from "../interfaces/IMembership.sol";
 import {IPayableToken} from "../interfaces/IPayableToken.sol";
+import {SignerCheck} from "./lib/SignerCheck.sol";
 
 /// @title FinancingDesk
 /// @notice Discounting and factoring of payable pieces with delivery versus payment: the piece
@@ -112,7 +111,7 @@ contract FinancingDesk is IFinancingDesk, ERC2771Context, EIP712, ReentrancyGuar
     /// @inheritdoc IFinancingDesk
     function take(Offer calldata offer, bytes calldata signature) external nonReentrant returns (uint256 tokenId) {
         bytes32 offerHash = _hashOffer(offer);
-        if (!_isValidSignatureNow(offer.financier, offerHash, signature)) {
+        if (!SignerCheck.isValidSignatureNow(offer.financier, offerHash, signature)) {
             revert DeskInvalidSignature(offer.financier, offerHash);
         }
         return _take(offer, offerHash);
@@ -298,25 +297,6 @@ contract FinancingDesk is IFinancingDesk, ERC2771Context, EIP712, ReentrancyGuar
         uint256 secondsLeft = maturityAt > block.timestamp ? maturityAt - block.timestamp : 0;
         priceCents = quote(offer.value, offer.rateBps, secondsLeft);
         if (priceCents == 0) revert DeskZeroPrice(offer.value, offer.rateBps, secondsLeft);
-    }
-
-    /// @dev OpenZeppelin's SignatureChecker.isValidSignatureNow(address, ...) as in 5.4, written
-    ///      out because that library file also imports Bytes.sol, whose `mcopy` the shanghai
-    ///      target cannot compile. An EOA: ECDSA (low-s only, no malleable signatures, T8); a
-    ///      contract: ERC-1271 `isValidSignature` must return its selector.
-    function _isValidSignatureNow(address signer, bytes32 hash, bytes calldata signature)
-        private
-        view
-        returns (bool)
-    {
-        if (signer.code.length == 0) {
-            (address recovered, ECDSA.RecoverError failure,) = ECDSA.tryRecover(hash, signature);
-            return failure == ECDSA.RecoverError.NoError && recovered == signer;
-        }
-        (bool success, bytes memory result) =
-            signer.staticcall(abi.encodeCall(IERC1271.isValidSignature, (hash, signature)));
-        return success && result.length >= 32
-            && abi.decode(result, (bytes32)) == bytes32(IERC1271.isValidSignature.selector);
     }
 
     function _hashOffer(Offer calldata offer) private view returns (bytes32) {

@@ -2,13 +2,12 @@
 pragma solidity 0.8.37;
 
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 
 import {IMembership} from "../interfaces/IMembership.sol";
 import {IPayableToken} from "../interfaces/IPayableToken.sol";
 import {IRequestRelay} from "../interfaces/IRequestRelay.sol";
+import {SignerCheck} from "./lib/SignerCheck.sol";
 
 /// @dev The one function the relay asks of a target: whether it trusts the relay (ERC-2771).
 interface IERC2771Target {
@@ -199,25 +198,9 @@ contract RequestRelay is IRequestRelay, EIP712, Nonces {
         if (!_allowed[target]) revert RelayTargetNotAllowed(target);
         uint256 expected = _useNonce(signer);
         if (nonce != expected) revert RelayBadNonce(signer, expected, nonce);
-        if (!_isValidSignature(signer, _hashTypedDataV4(structHash), signature)) revert RelayBadSignature(signer);
-    }
-
-    /// @dev OpenZeppelin's SignatureChecker.isValidSignatureNow, restated: OpenZeppelin 5.4's
-    ///      SignatureChecker imports Bytes.sol, which uses `mcopy` (Cancun) and does not compile
-    ///      for shanghai. An account without code must be the ECDSA signer (ECDSA rejects
-    ///      malleable high-s signatures); a contract must answer ERC-1271's magic value.
-    function _isValidSignature(address signer, bytes32 digest, bytes calldata signature)
-        private
-        view
-        returns (bool)
-    {
-        if (signer.code.length == 0) {
-            (address recovered, ECDSA.RecoverError failure,) = ECDSA.tryRecover(digest, signature);
-            return failure == ECDSA.RecoverError.NoError && recovered == signer;
+        if (!SignerCheck.isValidSignatureNow(signer, _hashTypedDataV4(structHash), signature)) {
+            revert RelayBadSignature(signer);
         }
-        (bool ok, bytes memory answer) =
-            signer.staticcall(abi.encodeCall(IERC1271.isValidSignature, (digest, signature)));
-        return ok && answer.length >= 32 && abi.decode(answer, (bytes32)) == bytes32(IERC1271.isValidSignature.selector);
     }
 
     /// @dev Call `target` with the signer appended (ERC-2771); bubble a revert unchanged.
