@@ -19,6 +19,7 @@ from web3 import Web3
 
 from tierchain import index as ix
 from tierchain import report
+from tierchain.contracts import short_id
 from tierchain.money import format_cents
 
 _JSON_SAFE: int = 2**53
@@ -280,7 +281,7 @@ def query_piece(piece_ref: str, db: Path | None, chain_id: int | None, as_json: 
         click.echo(f"  … {len(prov.descendants) - 50} more (use --json)")
     click.echo("history:")
     for m in prov.history:
-        other = f" {ix.short_id(m.other_token_id)}" if m.other_token_id else ""
+        other = f" {short_id(m.other_token_id)}" if m.other_token_id else ""
         value = f" {format_cents(m.value)}" if m.value is not None else ""
         parties = " → ".join(x for x in (m.from_addr, m.to_addr) if x)
         click.echo(f"  block {m.block_number:>6}  {m.kind:<12}{other}{value}  {parties}")
@@ -521,7 +522,7 @@ def query_freezes(db: Path | None, chain_id: int | None, as_json: bool) -> None:
     if not rows:
         click.echo("no freezes recorded")
     for f in rows:
-        subject = ix.short_id(int(f.subject)) if f.subject_kind == "piece" else f.subject
+        subject = short_id(int(f.subject)) if f.subject_kind == "piece" else f.subject
         click.echo(
             f"block {f.block_number:>6}  {f.action:<8} {f.subject_kind} {subject}  by {f.by}  "
             f"reason {f.reason_hash}"

@@ -40,6 +40,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3 import Web3
 
+from tierchain.contracts import short_id, split_token_id
 from tierchain.errors import ArtifactError, TierchainError, UsageError, abi_type
 
 SCHEMA_VERSION: Final = 2
@@ -83,19 +84,6 @@ class NotIndexedError(UsageError):
 
 
 # ---------------------------------------------------------------------------- token ids
-
-
-def payable_of_token(token_id: int) -> int:
-    return (token_id >> 32) & (2**64 - 1)
-
-
-def index_of_token(token_id: int) -> int:
-    return token_id & (2**32 - 1)
-
-
-def short_id(token_id: int) -> str:
-    """``P3#2``: payable 3, piece 2."""
-    return f"P{payable_of_token(token_id)}#{index_of_token(token_id)}"
 
 
 def short_address(address: str) -> str:
@@ -599,7 +587,7 @@ def entity_of(contract: str, event: str | None, args: Mapping[str, Any]) -> str 
     for key in _TOKEN_ID_KEYS:
         token = args.get(key)
         if isinstance(token, int) and token:
-            return f"payable:{payable_of_token(token)}"
+            return f"payable:{split_token_id(token).payable_id}"
     return None
 
 
@@ -728,7 +716,7 @@ class Projector:
         self._seq[key] = seq + 1
         self.moves.append(
             (
-                ev.block_number, ev.log_index, seq, ev.tx_hash, payable_of_token(token_id),
+                ev.block_number, ev.log_index, seq, ev.tx_hash, split_token_id(token_id).payable_id,
                 str(token_id), kind, None if other is None else str(other), from_addr, to_addr,
                 value, note,
             )
@@ -787,9 +775,9 @@ def _on_transfer(p: Projector, ev: DecodedLog) -> None:
     from_, to = str(ev.args["from"]), str(ev.args["to"])
     token_id = int(ev.args["tokenId"])
     if from_ == ZERO_ADDRESS:  # mint: a new piece (value arrives with TransferValue)
-        idx = index_of_token(token_id)
+        idx = split_token_id(token_id).index
         piece = _Piece(
-            token_id, payable_of_token(token_id), idx, None, 0, to, 0, False, False, False,
+            token_id, split_token_id(token_id).payable_id, idx, None, 0, to, 0, False, False, False,
             ev.block_number, ev.tx_hash, ev.block_number,
         )  # fmt: skip
         p.put_piece(piece)
@@ -909,7 +897,7 @@ def _piece_flag(flag: str, value: bool, kind: str) -> Handler:
             p.freezes.append(
                 (
                     ev.block_number, ev.log_index, ev.tx_hash, "piece", str(token_id),
-                    payable_of_token(token_id), "freeze" if value else "unfreeze",
+                    split_token_id(token_id).payable_id, "freeze" if value else "unfreeze",
                     str(reason), actor,
                 )
             )  # fmt: skip
@@ -1025,7 +1013,7 @@ def _on_financed(p: Projector, ev: DecodedLog) -> None:
     p.conn.execute(
         "INSERT OR REPLACE INTO financings VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
-            ev.block_number, ev.log_index, ev.tx_hash, payable_of_token(token),
+            ev.block_number, ev.log_index, ev.tx_hash, split_token_id(token).payable_id,
             str(a["offerHash"]), str(token), str(from_token), str(a["financier"]),
             str(a["seller"]), int(a["value"]), int(a["price"]), str(a["currencyAmount"]),
             int(bool(a["recourse"])),
@@ -1074,7 +1062,7 @@ def _on_claimed(p: Projector, ev: DecodedLog) -> None:
     token = int(a["tokenId"])
     p.conn.execute(
         "INSERT OR REPLACE INTO claims VALUES (?,?,?,?,?,?,?,?)",
-        (ev.block_number, ev.log_index, ev.tx_hash, payable_of_token(token), str(token),
+        (ev.block_number, ev.log_index, ev.tx_hash, split_token_id(token).payable_id, str(token),
          str(a["holder"]), int(a["cents"]), int(bool(a["settled"]))),
     )  # fmt: skip
     p.move(ev, token, "claimed", to_addr=str(a["holder"]), value=int(a["cents"]),
@@ -1111,7 +1099,7 @@ def _on_recourse_exercised(p: Projector, ev: DecodedLog) -> None:
     token = int(a["tokenId"])
     p.conn.execute(
         "INSERT OR REPLACE INTO recourses VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (str(token), payable_of_token(token), str(a["financier"]), str(a["seller"]), "exercised",
+        (str(token), split_token_id(token).payable_id, str(a["financier"]), str(a["seller"]), "exercised",
          int(a["uncoveredCents"]), 0, 0, ev.block_number, None),
     )  # fmt: skip
     p.move(ev, token, "recourse-exercised", from_addr=str(a["financier"]),
@@ -1977,11 +1965,11 @@ def ancestors(index: Index, token_id: int) -> list[PieceRecord]:
 def descendants(index: Index, token_id: int) -> list[PieceRecord]:
     """Every piece split off ``token_id`` or off its descendants, parents before children
     (by depth, then index)."""
-    if index_of_token(token_id) == 1:
+    if split_token_id(token_id).index == 1:
         # The issued piece: every other piece of the payable descends from it (one range scan).
         rows = index.conn.execute(
             f"{_PIECE_SELECT} WHERE payable_id = ? AND idx > 1 ORDER BY depth, idx",
-            (payable_of_token(token_id),),
+            (split_token_id(token_id).payable_id,),
         ).fetchall()
         return [_piece_record(r) for r in rows]
     rows = index.conn.execute(

@@ -18,6 +18,7 @@ from typing import Any, Final, Literal
 from xml.sax.saxutils import escape
 
 from tierchain import index as ix
+from tierchain.contracts import short_id
 from tierchain.errors import UsageError
 from tierchain.money import format_cents
 
@@ -42,7 +43,7 @@ def positions_rows(index: ix.Index, holder: str | None = None) -> list[dict[str,
             "value_cents": p.piece.value,
             "value": format_cents(p.piece.value, grouping=False),
             "tier": p.piece.depth + 1,
-            "parent": ix.short_id(p.piece.parent_token_id) if p.piece.parent_token_id else "",
+            "parent": short_id(p.piece.parent_token_id) if p.piece.parent_token_id else "",
             "frozen": p.piece.frozen,
             "locked": p.piece.locked,
         }
@@ -65,10 +66,10 @@ def history_rows(
             "block": m.block_number,
             "log_index": m.log_index,
             "tx_hash": m.tx_hash,
-            "piece": ix.short_id(m.token_id),
+            "piece": short_id(m.token_id),
             "token_id": str(m.token_id),
             "kind": m.kind,
-            "other_piece": ix.short_id(m.other_token_id) if m.other_token_id else "",
+            "other_piece": short_id(m.other_token_id) if m.other_token_id else "",
             "from": m.from_addr or "",
             "to": m.to_addr or "",
             "value_cents": "" if m.value is None else m.value,

@@ -46,7 +46,7 @@ from web3 import Web3
 from tierchain import index as ix
 from tierchain import invoices, report
 from tierchain.chain import advance_time
-from tierchain.contracts import Contracts, PieceInfo, Role, short_id
+from tierchain.contracts import Contracts, PieceInfo, Role, short_id, split_token_id
 from tierchain.deploy import DAY, Deployment, call_data, deploy_all
 from tierchain.desk import OFFER_TUPLE, Offer
 from tierchain.errors import ContractRevert, UsageError
@@ -217,7 +217,7 @@ class _Story:
     # -- settlement ---------------------------------------------------------------------------
 
     def claim(self, holder: Party, token_id: int) -> int:
-        payable_id = (token_id >> 32) & (2**64 - 1)
+        payable_id = split_token_id(token_id).payable_id
         receipt = self.c.settlement.claim_receipt(holder.sender, token_id)
         cents = int(receipt.event("Claimed").args["cents"])
         self.record("claim", payable_id, token_id, "settlement escrow", holder.name, cents, receipt)
@@ -519,7 +519,7 @@ def _settlement_doc(c: Contracts, payable_id: int) -> dict[str, Any]:
 def print_positions(console: Console, result: DemoResult) -> None:
     """Pieces, holders and provenance of the demo payables."""
     for label, payable_id in result.payables.items() or {"A": result.payable_id}.items():
-        pieces = [p for p in result.pieces if (p.token_id >> 32) & (2**64 - 1) == payable_id]
+        pieces = [p for p in result.pieces if split_token_id(p.token_id).payable_id == payable_id]
         table = Table(title=f"Payable {label} (id {payable_id}): pieces and holders")
         for col, justify in (
             ("piece", "left"),

@@ -13,6 +13,7 @@ from eth_account.signers.local import LocalAccount
 from tests.python.index.helpers import FACE, Story
 from tierchain import index as ix
 from tierchain.cli import cli
+from tierchain.contracts import short_id
 from tierchain.deploy import Deployment
 
 
@@ -51,12 +52,12 @@ def test_query_piece_payable_holder(
     synced: Path, story: Story, runner: CliRunner, keys: list[LocalAccount]
 ) -> None:
     db = ["--db", str(synced)]
-    result = runner.invoke(cli, ["query", "piece", ix.short_id(story.c), *db])
+    result = runner.invoke(cli, ["query", "piece", short_id(story.c), *db])
     assert result.exit_code == 0, result.output
-    assert "ancestors" in result.output and ix.short_id(story.a) in result.output
+    assert "ancestors" in result.output and short_id(story.a) in result.output
     assert "transferred" in result.output and "invoice package" in result.output
     as_json = json.loads(runner.invoke(cli, ["query", "piece", str(story.c), "--json", *db]).output)
-    assert [a["short_id"] for a in as_json["ancestors"]] == [ix.short_id(story.a), ix.short_id(story.root)]
+    assert [a["short_id"] for a in as_json["ancestors"]] == [short_id(story.a), short_id(story.root)]
     assert as_json["piece"]["token_id"] == str(story.c)  # big ints as strings in JSON
     pay = runner.invoke(cli, ["query", "payable", str(story.payable_id), *db])
     assert pay.exit_code == 0 and "5 pieces" in pay.output
@@ -74,7 +75,7 @@ def test_exports_write_files(synced: Path, story: Story, runner: CliRunner, tmp_
     for args, name in (
         (["export", "positions", "--format", "csv"], "positions.csv"),
         (["export", "history", "--format", "json", "--payable", str(story.payable_id)], "history.json"),
-        (["export", "provenance", str(story.payable_id), "--highlight", ix.short_id(story.c)], "p.svg"),
+        (["export", "provenance", str(story.payable_id), "--highlight", short_id(story.c)], "p.svg"),
     ):  # fmt: skip
         result = runner.invoke(cli, [*args, "--out", str(out / name), *db])
         assert result.exit_code == 0, result.output
@@ -95,7 +96,7 @@ def test_verify_ok_then_a_planted_difference_exits_9(
         conn.execute("UPDATE pieces SET value = 1 WHERE token_id = ?", (str(story.b),))
     bad = runner.invoke(cli, ["index", "verify", "--rpc", rpc_url, "--db", str(synced)])
     assert bad.exit_code == 11
-    assert f"DIFF {ix.short_id(story.b)} value: index 1" in bad.output
+    assert f"DIFF {short_id(story.b)} value: index 1" in bad.output
     assert "error: 1 difference(s)" in bad.output
 
 

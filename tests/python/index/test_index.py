@@ -18,7 +18,7 @@ from web3 import Web3
 
 from tests.python.index.helpers import CENTS, FACE, Story, dump, run_story
 from tierchain import index as ix
-from tierchain.contracts import Contracts
+from tierchain.contracts import Contracts, short_id
 from tierchain.deploy import Deployment
 from tierchain.sender import Sender
 
@@ -217,7 +217,7 @@ def test_verify_agrees_with_the_chain_then_finds_a_planted_difference(
         )
     report = ix.verify(w3, index)
     found = {(d.subject, d.field) for d in report.differences}
-    short = ix.short_id(story.a)
+    short = short_id(story.a)
     assert (short, "value") in found and (short, "owner") in found
     assert (f"holder {keys[9].address}", "pieces") in found
     assert (f"holder {keys[4].address}", "pieces") in found

@@ -28,7 +28,7 @@ from tierchain import index as ix
 from tierchain import report
 from tierchain.chain import advance_time
 from tierchain.cli import main as cli
-from tierchain.contracts import Contracts
+from tierchain.contracts import Contracts, short_id
 from tierchain.sender import Sender
 
 MakeIndex = Callable[..., tuple[ix.Index, ix.Indexer]]
@@ -60,7 +60,7 @@ def test_financing_history_payments_claims_and_recourse(
     assert (f.value, f.price, f.recourse) == (FIN_VALUE, FIN_PRICE, True)
     assert f.payable_id == pid and f.offer_hash.startswith("0x") and f.currency_amount > 0
     assert ix.financing_history(index, piece=story.a) == fins
-    assert ix.financing_history(index, piece=ix.short_id(m.financed)) == fins
+    assert ix.financing_history(index, piece=short_id(m.financed)) == fins
     assert ix.financing_history(index, financier=keys[9].address) == fins
     assert ix.financing_history(index, seller=keys[4].address) == fins
     assert ix.financing_history(index, seller=keys[5].address) == []
@@ -187,8 +187,8 @@ def test_verify_finds_planted_money_differences(
     assert diffs == {
         (f"payable {pid}", "paid"): (FACE * 7 // 10 - 1, FACE * 7 // 10),
         (f"payable {pid}", "overdue"): (False, True),
-        (ix.short_id(m.financed), "price"): (FIN_PRICE + 1, FIN_PRICE),
-        (ix.short_id(story.c), "claimed"): (m.claims[story.c] + 2, m.claims[story.c])  # type: ignore[index]
+        (short_id(m.financed), "price"): (FIN_PRICE + 1, FIN_PRICE),
+        (short_id(story.c), "claimed"): (m.claims[story.c] + 2, m.claims[story.c])  # type: ignore[index]
     }
 
 

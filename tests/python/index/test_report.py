@@ -16,6 +16,7 @@ from eth_account.signers.local import LocalAccount
 from tests.python.index.helpers import CENTS, FACE, Story
 from tierchain import index as ix
 from tierchain import report
+from tierchain.contracts import short_id
 from tierchain.errors import UsageError
 
 MakeIndex = Callable[..., tuple[ix.Index, ix.Indexer]]
@@ -26,11 +27,11 @@ def test_positions_as_json_and_csv(story: Story, make_index: MakeIndex, keys: li
     indexer.sync()
     rows = json.loads(report.export_positions(index, "json"))
     assert sum(r["value_cents"] for r in rows) == FACE
-    assert {r["piece"] for r in rows} == {ix.short_id(t) for t in (story.root, story.a, story.b, story.c)}
+    assert {r["piece"] for r in rows} == {short_id(t) for t in (story.root, story.a, story.b, story.c)}
     mine = list(csv.DictReader(io.StringIO(report.export_positions(index, "csv", keys[7].address))))
     assert len(mine) == 1
-    assert mine[0]["piece"] == ix.short_id(story.c) and mine[0]["value"] == "1000000.00"
-    assert mine[0]["tier"] == "3" and mine[0]["parent"] == ix.short_id(story.a)
+    assert mine[0]["piece"] == short_id(story.c) and mine[0]["value"] == "1000000.00"
+    assert mine[0]["tier"] == "3" and mine[0]["parent"] == short_id(story.a)
 
 
 def test_history_as_json_and_csv(story: Story, make_index: MakeIndex) -> None:
@@ -38,7 +39,7 @@ def test_history_as_json_and_csv(story: Story, make_index: MakeIndex) -> None:
     indexer.sync()
     rows = json.loads(report.export_history(index, "json", piece=story.c))
     assert [r["kind"] for r in rows] == ["minted", "split_in", "transferred"]
-    assert all(r["piece"] == ix.short_id(story.c) for r in rows)
+    assert all(r["piece"] == short_id(story.c) for r in rows)
     text = report.export_history(index, "csv", payable_id=story.payable_id)
     lines = list(csv.DictReader(io.StringIO(text)))
     assert {"merged_into", "merged_from", "split_out", "value_in"} <= {r["kind"] for r in lines}
@@ -60,7 +61,7 @@ def test_provenance_svg_of_a_small_payable(
     root = ET.fromstring(svg)  # well-formed XML
     assert root.tag.endswith("svg")
     for p in (story.root, story.a, story.b, story.c, story.d):
-        assert ix.short_id(p) in svg
+        assert short_id(p) in svg
     assert "Tier-3 Workshop" in svg and "FROZEN" in svg and "burned" in svg
     assert svg.count('class="edge path"') == 2  # root → a → c highlighted
     assert "10,000,000.00" in svg
@@ -118,7 +119,7 @@ def test_provenance_svg_keeps_a_highlighted_deep_piece_visible(tmp_path: Path) -
     index, count = _synthetic_index(tmp_path / "deep.sqlite", (10, 10, 10))
     deepest = (1 << 96) | (1 << 32) | count
     svg = report.provenance_svg(index, 1, max_nodes=30, highlight=deepest)
-    assert ix.short_id(deepest) in svg
+    assert short_id(deepest) in svg
     assert svg.count('class="edge path"') == 3
     index.close()
 
