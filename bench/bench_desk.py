@@ -18,19 +18,11 @@ from typing import Any
 from eth_account import Account
 
 from bench.chain import brownie_chain, chain_label
-from bench.common import Report
+from bench.common import CENTS, DAY, ROLE_CORE, ROLE_FINANCIER, ROLE_SUPPLIER, Report
+from bench.common import keccak_text as _h
 
-DAY = 86_400
-CENTS = 100
-ROLE_CORE, ROLE_SUPPLIER, ROLE_FINANCIER = 2, 4, 8
 MNEMONIC = "test test test test test test test test test test test junk"
 ZERO = "0x" + "00" * 20
-
-
-def _h(text: str) -> bytes:
-    from eth_utils import keccak
-
-    return keccak(text=text)
 
 
 def measure(proj: Any, accounts: Any, chain: Any, report: Report) -> None:

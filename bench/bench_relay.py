@@ -12,20 +12,8 @@ import argparse
 from typing import Any
 
 from bench.chain import brownie_chain, chain_label
-from bench.common import Report
-
-DAY = 86_400
-CENTS = 100
-SPLIT = "uint256,address,uint256"
-MOVE = "uint256,uint256,uint256"
-WHOLE = "address,address,uint256"
-ROLE_CORE, ROLE_SUPPLIER = 2, 4
-
-
-def _h(text: str) -> bytes:
-    from eth_utils import keccak
-
-    return keccak(text=text)
+from bench.common import CENTS, DAY, MOVE, ROLE_CORE, ROLE_SUPPLIER, SPLIT, WHOLE, Report
+from bench.common import keccak_text as _h
 
 
 def measure(proj: Any, accounts: Any, chain: Any, report: Report) -> None:

@@ -14,6 +14,21 @@ from rich.table import Table
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
+# What the chain benches share: amounts, the token's three transfer shapes, roles.
+DAY = 86_400
+CENTS = 100
+SPLIT = "uint256,address,uint256"  # transferFrom(fromTokenId, to, value): a split
+MOVE = "uint256,uint256,uint256"  # transferFrom(fromTokenId, toTokenId, value): a value move
+WHOLE = "address,address,uint256"  # transferFrom(from, to, tokenId): a whole-piece transfer
+ROLE_CORE, ROLE_SUPPLIER, ROLE_FINANCIER = 2, 4, 8  # Membership role bits (tierchain.contracts.Role)
+
+
+def keccak_text(text: str) -> bytes:
+    """keccak256 of a text (identity hashes, document hashes in the benches)."""
+    from eth_utils import keccak
+
+    return keccak(text=text)
+
 
 @dataclass
 class Result:
