@@ -99,8 +99,7 @@ class SettlementClient(_Client):
 
     def claim(self, by: Sender, token_id: int) -> int:
         """The holder ``by`` claims what its piece is owed now; returns the cents paid out."""
-        receipt = self._send(by, "claim(uint256)", token_id, label=f"claim {short_id(token_id)}")
-        return int(receipt.event("Claimed").args["cents"])
+        return int(self.claim_receipt(by, token_id).event("Claimed").args["cents"])
 
     def claim_receipt(self, by: Sender, token_id: int) -> Receipt:
         """Like :meth:`claim`, returning the receipt (gas, events)."""
@@ -154,8 +153,7 @@ class SettlementClient(_Client):
 
     def settle_recourse(self, by: Sender, token_id: int) -> int:
         """The seller ``by`` settles the recourse claim; returns the cents it paid."""
-        receipt = self._send(by, "settleRecourse(uint256)", token_id, label=f"settle recourse {short_id(token_id)}")
-        return int(receipt.event("RecourseSettled").args["paidCents"])
+        return int(self.settle_recourse_receipt(by, token_id).event("RecourseSettled").args["paidCents"])
 
     def recourse_of(self, token_id: int) -> RecourseInfo:
         status, financier, seller, amount, exercised_at, settled_at = self._view("recourseOf(uint256)", token_id)
