@@ -10,6 +10,8 @@ STAMP_NET := $(HOME)/.brownie/.tierchain-networks-v1
 export SOLCX_BINARY_PATH := $(CURDIR)/toolchain/solc
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
+# The sources of this checkout win over any editable install (worktrees share one venv).
+export PYTHONPATH := $(CURDIR)/src
 
 .PHONY: setup compile test test-ganache test-anvil demo bench lint typecheck check clean
 
@@ -32,7 +34,7 @@ $(STAMP_NET): $(STAMP_PY) toolchain/brownie_networks.py
 
 compile: setup
 	$(BIN)/brownie compile
-	$(BIN)/python -m tierchain.toolchain export-artifacts
+	$(BIN)/python -m tierchain.chain.artifacts export-artifacts
 
 ## The whole suite on Ganache (the required chain), started by the run itself.
 test: compile
@@ -53,6 +55,7 @@ bench: compile
 lint: setup
 	$(BIN)/ruff check src tests scripts bench toolchain
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 check: lint test
 

@@ -26,7 +26,7 @@ ZERO = "0x" + "00" * 20
 
 
 def measure(proj: Any, accounts: Any, chain: Any, report: Report) -> None:
-    from tierchain.desk import Offer, sign_offer
+    from tierchain.clients.desk import Offer, sign_offer
 
     Account.enable_unaudited_hdwallet_features()
     admin, core, seller, financier = accounts[0], accounts[1], accounts[2], accounts[3]

@@ -33,12 +33,14 @@ from rich.console import Console
 from web3 import Web3
 
 from bench.common import Report
-from tierchain import index as ix
-from tierchain import report as rp
-from tierchain.chain import connect, dev_accounts, start_chain, stop_chain
-from tierchain.contracts import Contracts, Role
-from tierchain.deploy import call_data, deploy_all
-from tierchain.sender import Sender, TxRequest
+from tierchain.audit import index as ix
+from tierchain.audit import report as rp
+from tierchain.chain.abi import call_data
+from tierchain.chain.local import connect, dev_accounts, start_chain, stop_chain
+from tierchain.chain.sender import Sender, TxRequest
+from tierchain.clients.bundle import Contracts
+from tierchain.core.ids import Role
+from tierchain.workflows.deploy import deploy_all
 
 FANOUT = (10, 10, 10)  # tier 1 → 2 → 3 → 4 splits per piece; tier 5 fills up to PIECES
 PIECES = 10_000

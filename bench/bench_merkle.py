@@ -28,8 +28,8 @@ import tracemalloc
 from datetime import date, timedelta
 
 from bench.common import Report
-from tierchain.invoices import _REGIONS as SHARED_REGIONS
-from tierchain.invoices import PARALLEL_THRESHOLD, Invoice, build_package, prove
+from tierchain.invoices.packages import _REGIONS as SHARED_REGIONS
+from tierchain.invoices.packages import PARALLEL_THRESHOLD, Invoice, build_package, prove
 
 SELLER = "91310000MA1FL0000X"
 BUYER = "91440300MA5D00000Y"

@@ -15,7 +15,7 @@ from typing import Any
 
 from bench.chain import brownie_chain, chain_label
 from bench.common import Report
-from tierchain.merkle import MerkleTree, leaf_hash
+from tierchain.core.merkle import MerkleTree, leaf_hash
 
 PACKAGE_SIZES = (100, 10_000, 1_000_000)
 PROOF_PACKAGE_SIZE = 10_000  # 2^13 < 10,000 <= 2^14: most proofs have 14 siblings
@@ -69,18 +69,12 @@ def main() -> None:
             tx = register(root, n)
             report.add(f"gas.package_register:n={n}", tx.gas_used, "gas")
             if n == PROOF_PACKAGE_SIZE:
-                report.add(
-                    f"gas.package_register_per_invoice:n={n}", round(tx.gas_used / n, 2), "gas"
-                )
+                report.add(f"gas.package_register_per_invoice:n={n}", round(tx.gas_used / n, 2), "gas")
         assert proof_tree is not None
 
         # -------------------------------------------------------------- one proof, as a transaction
         probe = proj.InvoiceProofProbe.deploy(registry, {"from": admin})
-        key, details = next(
-            (k, d)
-            for k, d in proof_invoices
-            if len(proof_tree.proof(leaf_hash(k, d))) == 14
-        )
+        key, details = next((k, d) for k, d in proof_invoices if len(proof_tree.proof(leaf_hash(k, d))) == 14)
         proof = proof_tree.proof(leaf_hash(key, details))
         # The registry's own state-changing check: a valid proof, put on record by an event.
         tx = registry.attestInvoice(proof_tree.root, key, details, proof, {"from": supplier})
@@ -91,9 +85,7 @@ def main() -> None:
         assert tx.events["InvoiceChecked"]["valid"] is True
         report.add(f"gas.proof_verify_probe:depth={len(proof)}", tx.gas_used, "gas")
         # The same check sent straight to the view function: no probe hop, nothing kept.
-        tx = registry.verifyInvoice.transact(
-            proof_tree.root, key, details, proof, {"from": supplier}
-        )
+        tx = registry.verifyInvoice.transact(proof_tree.root, key, details, proof, {"from": supplier})
         report.add(f"gas.proof_verify_direct:depth={len(proof)}", tx.gas_used, "gas")
         calldata = bytes.fromhex(tx.input[2:])
         zero_bytes = calldata.count(0)
@@ -134,18 +126,14 @@ def main() -> None:
         sample = proof_invoices[:NAIVE_SAMPLE]
         gas = [naive.store(k, d, {"from": core}).gas_used for k, d in sample]
         mean = statistics.fmean(gas)
-        report.add(
-            "gas.naive_register_per_invoice", round(mean, 2), "gas", subject="naive-registry"
-        )
+        report.add("gas.naive_register_per_invoice", round(mean, 2), "gas", subject="naive-registry")
         report.add(
             f"gas.naive_register_total:n={PROOF_PACKAGE_SIZE}",
             round(mean * PROOF_PACKAGE_SIZE),
             "gas",
             subject="naive-registry",
         )
-        report.add(
-            f"count.naive_sample:of={PROOF_PACKAGE_SIZE}", len(gas), "tx", subject="naive-registry"
-        )
+        report.add(f"count.naive_sample:of={PROOF_PACKAGE_SIZE}", len(gas), "tx", subject="naive-registry")
 
         report.print()
         print(f"written: {report.write()}")

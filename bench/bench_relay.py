@@ -17,9 +17,9 @@ from bench.common import keccak_text as _h
 
 
 def measure(proj: Any, accounts: Any, chain: Any, report: Report) -> None:
-    from tierchain.chain import dev_accounts
-    from tierchain.deploy import call_data
-    from tierchain.requests import (
+    from tierchain.chain.abi import call_data
+    from tierchain.chain.local import dev_accounts
+    from tierchain.clients.requests import (
         AcceptPayable,
         Call,
         Domain,

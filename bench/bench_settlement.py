@@ -4,7 +4,7 @@ payments in.
 
 Run from the worktree root: `python -m bench.bench_settlement` (after `make compile`). Runs on
 the library alone (no brownie): it starts its own Ganache 7.9.2 (shanghai) on BENCH_PORT (default
-9635), deploys with tierchain.deploy and builds the 10,000 pieces with Sender.send_many, signed
+9635), deploys with tierchain.chain.deployment and builds the 10,000 pieces with Sender.send_many, signed
 and broadcast in batches. Each measured holder is a fresh member account, so "first-time holder"
 really holds no currency and no storage of it is warm.
 """
@@ -22,11 +22,12 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from bench.common import Report
-from tierchain.chain import connect, dev_accounts, start_chain, stop_chain
-from tierchain.contracts import Contracts, Role
-from tierchain.deploy import deploy_all
-from tierchain.sender import Sender, TxRequest
-from tierchain.settlement import SettlementClient
+from tierchain.chain.local import connect, dev_accounts, start_chain, stop_chain
+from tierchain.chain.sender import Sender, TxRequest
+from tierchain.clients.bundle import Contracts
+from tierchain.clients.settlement import SettlementClient
+from tierchain.core.ids import Role
+from tierchain.workflows.deploy import deploy_all
 
 DAY = 86_400
 FACE = 10_000_000_00  # 10,000,000.00

@@ -30,11 +30,13 @@ from typing import Any
 from web3 import Web3
 
 from bench.common import Report
-from tierchain.chain import connect, dev_accounts, start_chain, stop_chain
-from tierchain.contracts import Contracts, Role
-from tierchain.deploy import DAY, deploy_all
-from tierchain.journal import Journal, Step, Workflow
-from tierchain.sender import Sender, TxRequest
+from tierchain.chain.deployment import DAY
+from tierchain.chain.local import connect, dev_accounts, start_chain, stop_chain
+from tierchain.chain.sender import Sender, TxRequest
+from tierchain.clients.bundle import Contracts
+from tierchain.core.ids import Role
+from tierchain.workflows.deploy import deploy_all
+from tierchain.workflows.journal import Journal, Step, Workflow
 
 BENCH_PORT = 9686
 
@@ -128,7 +130,8 @@ def main() -> int:
             acc = keys[4]
             for _ in range(n_slow):
                 tx = erc20.functions.transfer(keys[7].address, 1).build_transaction(
-                    {"from": acc.address, "nonce": w3.eth.get_transaction_count(acc.address)})
+                    {"from": acc.address, "nonce": w3.eth.get_transaction_count(acc.address)}
+                )
                 h = w3.eth.send_raw_transaction(acc.sign_transaction(tx).raw_transaction)
                 w3.eth.wait_for_transaction_receipt(h)
 
@@ -153,11 +156,19 @@ def main() -> int:
             out = []
             for i in range(count):
                 if i % 2 == 0:
-                    out.append(c.token.request("transferFrom(uint256,address,uint256)", piece,
-                                               keys[4 + i % 3].address, 10_000, label="split"))
+                    out.append(
+                        c.token.request(
+                            "transferFrom(uint256,address,uint256)",
+                            piece,
+                            keys[4 + i % 3].address,
+                            10_000,
+                            label="split",
+                        )
+                    )
                 else:
-                    out.append(c.token.request("transferFrom(uint256,uint256,uint256)", piece,
-                                               target, 100, label="move value"))
+                    out.append(
+                        c.token.request("transferFrom(uint256,uint256,uint256)", piece, target, 100, label="move value")
+                    )
             return out  # fmt: skip
 
         journal = Journal(state / "journal.sqlite")
@@ -186,10 +197,8 @@ def main() -> int:
             rates["raw"].append(raw_run(_receipts_one_by_one, keys[5]))
             rates["raw_b"].append(raw_run(_receipts_batched, keys[6]))
             rates["raw_ops"].append(raw_ops())
-            rates["lib"].append(
-                n / _timed(lambda: supplier.send_many(ops(n), estimate="shape"), "lib"))
-            rates["journal"].append(
-                n / _timed(lambda r=r: journaled(f"throughput-{r}"), "journal"))
+            rates["lib"].append(n / _timed(lambda: supplier.send_many(ops(n), estimate="shape"), "lib"))
+            rates["journal"].append(n / _timed(lambda r=r: journaled(f"throughput-{r}"), "journal"))
         med = {k: statistics.median(v) for k, v in rates.items()}
         raw = max(med["raw"], med["raw_b"])
         report.add("tps.raw_signed", round(med["raw"], 1), "tx/s", "raw")

@@ -20,7 +20,7 @@ CENTS = 100
 SPLIT = "uint256,address,uint256"  # transferFrom(fromTokenId, to, value): a split
 MOVE = "uint256,uint256,uint256"  # transferFrom(fromTokenId, toTokenId, value): a value move
 WHOLE = "address,address,uint256"  # transferFrom(from, to, tokenId): a whole-piece transfer
-ROLE_CORE, ROLE_SUPPLIER, ROLE_FINANCIER = 2, 4, 8  # Membership role bits (tierchain.contracts.Role)
+ROLE_CORE, ROLE_SUPPLIER, ROLE_FINANCIER = 2, 4, 8  # Membership role bits (tierchain.core.ids.Role)
 
 
 def keccak_text(text: str) -> bytes:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from brownie import network, web3
 
-from tierchain.chain import LOCAL_CHAIN_IDS, dev_accounts
-from tierchain.workflows import run_demo
+from tierchain.chain.local import LOCAL_CHAIN_IDS, dev_accounts
+from tierchain.workflows.demo import run_demo
 
 
 def main() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from brownie import network, web3
 
-from tierchain.chain import LOCAL_CHAIN_IDS, dev_accounts
-from tierchain.deploy import deploy_all
-from tierchain.sender import Sender
+from tierchain.chain.local import LOCAL_CHAIN_IDS, dev_accounts
+from tierchain.chain.sender import Sender
+from tierchain.workflows.deploy import deploy_all
 
 
 def main() -> None:

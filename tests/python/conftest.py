@@ -10,10 +10,12 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
 
-from tierchain.chain import dev_accounts
-from tierchain.contracts import Contracts, Role
-from tierchain.deploy import Deployment, deploy_all
-from tierchain.sender import Sender
+from tierchain.chain.deployment import Deployment
+from tierchain.chain.local import dev_accounts
+from tierchain.chain.sender import Sender
+from tierchain.clients.bundle import Contracts
+from tierchain.core.ids import Role
+from tierchain.workflows.deploy import deploy_all
 
 
 @pytest.fixture(scope="session")
@@ -49,9 +51,7 @@ def lib_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def lib_deployment(
-    module_isolation: Any, w3: Web3, keys: list[LocalAccount], lib_home: Path
-) -> Deployment:
+def lib_deployment(module_isolation: Any, w3: Web3, keys: list[LocalAccount], lib_home: Path) -> Deployment:
     """The set deployed by the library, with the cast admitted (accounts as in ../conftest)."""
     admin = Sender(w3, keys[0])
     deployment = deploy_all(w3, admin, keys[1].address, home=lib_home)
@@ -59,9 +59,7 @@ def lib_deployment(
     c.membership.admit(admin, keys[1].address, Role.OPERATOR, Web3.keccak(text="id:operator"))
     operator = Sender(w3, keys[1])
     cast = [(keys[2].address, Role.CORE_ENTERPRISE, Web3.keccak(text="id:core"))]
-    cast += [
-        (keys[i].address, Role.SUPPLIER, Web3.keccak(text=f"id:supplier{i}")) for i in range(3, 9)
-    ]
+    cast += [(keys[i].address, Role.SUPPLIER, Web3.keccak(text=f"id:supplier{i}")) for i in range(3, 9)]
     cast += [(keys[9].address, Role.FINANCIER, Web3.keccak(text="id:financier"))]
     c.membership.admit_many(operator, cast)
     return deployment

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from tierchain import toolchain
-from tierchain.errors import ArtifactError
+from tierchain.chain import artifacts as toolchain
+from tierchain.core.errors import ArtifactError
 
 
 @pytest.mark.parametrize("name", toolchain.DEPLOYABLE)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tierchain.cli import cli
+from tierchain.cli.main import cli
 
 
 @pytest.fixture

@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
-from tierchain.deploy import Deployment, deploy_all, deployment_path, load_deployment
-from tierchain.errors import ChainIdMismatchError, DeploymentError
+from tierchain.chain.deployment import Deployment, deployment_path, load_deployment
+from tierchain.core.errors import ChainIdMismatchError, DeploymentError
+from tierchain.workflows.deploy import deploy_all
 
 
 def test_deploy_records_and_load_verifies(w3: Web3, sender, keys, tmp_path: Path) -> None:
@@ -31,9 +32,7 @@ def test_chain_id_mismatch_is_refused(lib_deployment: Deployment, w3: Web3, tmp_
         load_deployment(w3, path=path)
 
 
-def test_address_without_code_is_refused(
-    lib_deployment: Deployment, w3: Web3, tmp_path: Path
-) -> None:
+def test_address_without_code_is_refused(lib_deployment: Deployment, w3: Web3, tmp_path: Path) -> None:
     doc = lib_deployment.to_json() | {"token": "0x" + "12" * 20}
     path = tmp_path / "stale.json"
     path.write_text(json.dumps(doc))

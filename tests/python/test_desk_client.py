@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from web3 import Web3
 
-from tierchain.desk import DeskClient, Offer
-from tierchain.errors import DeskError, UsageError
+from tierchain.clients.desk import DeskClient, Offer
+from tierchain.core.errors import DeskError, UsageError
 
 DAY = 86_400
 
@@ -21,8 +21,9 @@ def _payable(lib, sender, w3, face=1_000_000_00):
     root = Web3.keccak(text=f"desk-client-root-{w3.eth.block_number}")
     lib.registry.register_package(core, root, 10, face, supplier.address, Web3.keccak(text="doc"))
     now = w3.eth.get_block("latest")["timestamp"]
-    payable_id, token_id = lib.token.issue(core, supplier.address, face, lib.deployment.currency, now + 90 * DAY,
-                                           root, Web3.keccak(text="conf"))
+    payable_id, token_id = lib.token.issue(
+        core, supplier.address, face, lib.deployment.currency, now + 90 * DAY, root, Web3.keccak(text="conf")
+    )
     lib.token.accept(supplier, payable_id)
     return token_id
 

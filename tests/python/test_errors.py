@@ -3,13 +3,8 @@ from __future__ import annotations
 from eth_abi.abi import encode
 from web3 import Web3
 
-from tierchain.errors import (
-    ContractRevert,
-    MembershipError,
-    PayableError,
-    RegistryError,
-    default_decoder,
-)
+from tierchain.chain.revert import default_decoder
+from tierchain.core.errors import ContractRevert, MembershipError, PayableError, RegistryError
 
 
 def _selector(signature: str) -> bytes:
@@ -29,9 +24,7 @@ def test_custom_error_decodes_into_its_family_with_values() -> None:
 
 def test_families_and_addresses() -> None:
     addr = "0x" + "ab" * 20
-    err = default_decoder().decode(
-        _selector("MembershipNotMember(address)") + encode(["address"], [addr])
-    )
+    err = default_decoder().decode(_selector("MembershipNotMember(address)") + encode(["address"], [addr]))
     assert isinstance(err, MembershipError)
     assert err.args_by_name["account"] == Web3.to_checksum_address(addr)
     err = default_decoder().decode(_selector("RegistryUnknownPackage(bytes32)") + b"\x11" * 32)

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tierchain import merkle
-from tierchain.errors import TierchainError
-from tierchain.invoices import (
+from tierchain.core import merkle
+from tierchain.core.errors import TierchainError
+from tierchain.invoices.packages import (
     CSV_COLUMNS,
     Invoice,
     InvoiceFileError,
@@ -42,9 +42,7 @@ HEADER = ",".join(CSV_COLUMNS)
 
 
 def inv(i: int, seller: str = SELLER, amount_cents: int = 10_000) -> Invoice:
-    return Invoice(
-        seller, BUYER, "3100231130", f"{i:08d}", date(2026, 11, 1), amount_cents, "CNY", f"PO-{i}"
-    )
+    return Invoice(seller, BUYER, "3100231130", f"{i:08d}", date(2026, 11, 1), amount_cents, "CNY", f"PO-{i}")
 
 
 def salt(i: int) -> bytes:
@@ -245,9 +243,7 @@ def test_canonical_bytes_layout() -> None:
 
 def test_key_ignores_the_seller() -> None:
     assert invoice_key(inv(1)) == invoice_key(inv(1, seller=OTHER_SELLER))
-    assert invoice_key(inv(1)) == merkle.keccak(
-        b"tierchain:invoice-key:v1\x00" + b"3100231130\x00" + b"00000001"
-    )
+    assert invoice_key(inv(1)) == merkle.keccak(b"tierchain:invoice-key:v1\x00" + b"3100231130\x00" + b"00000001")
 
 
 def test_leaf_is_double_hash_of_key_and_salted_details() -> None:
@@ -276,12 +272,7 @@ def test_fast_build_path_matches_the_reference_functions(workers: int) -> None:
         assert pkg.key(i) == invoice_key(v)
         assert pkg.details_hash(i) == details_hash(v, salts[i])
         assert pkg.leaf(i) == invoice_leaf(v, salts[i])
-    assert (
-        pkg.root
-        == merkle.MerkleTree(
-            [invoice_leaf(v, s) for v, s in zip(invoices, salts, strict=True)]
-        ).root
-    )
+    assert pkg.root == merkle.MerkleTree([invoice_leaf(v, s) for v, s in zip(invoices, salts, strict=True)]).root
     assert pkg.total_cents == 37 * 10_000 + 300
 
 

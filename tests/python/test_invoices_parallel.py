@@ -6,8 +6,9 @@ from datetime import date
 
 import pytest
 
-from tierchain import invoices, merkle
-from tierchain.invoices import Invoice, PackageError, build_package, invoice_leaf
+from tierchain.core import merkle
+from tierchain.invoices import packages as invoices
+from tierchain.invoices.packages import Invoice, PackageError, build_package, invoice_leaf
 
 SELLER = "91310000MA1FL0000X"
 BUYER = "91440300MA5D00000Y"
@@ -31,9 +32,7 @@ def test_parallel_build_equals_serial_build_level_by_level(n: int, workers: int)
     serial = build_package(items, salts, workers=1)
     reference = merkle.MerkleTree([invoice_leaf(v, s) for v, s in zip(items, salts, strict=True)])
     assert parallel.root == serial.root == reference.root
-    assert [parallel.tree.proof_at(i) for i in range(n)] == [
-        reference.proof_at(i) for i in range(n)
-    ]
+    assert [parallel.tree.proof_at(i) for i in range(n)] == [reference.proof_at(i) for i in range(n)]
     assert parallel.keys_blob == serial.keys_blob
     assert parallel.details_blob == serial.details_blob
     assert parallel.leaves_blob == serial.leaves_blob

@@ -24,10 +24,12 @@ from click.testing import CliRunner
 from web3 import HTTPProvider, Web3
 from web3.logs import DISCARD
 
-from tierchain.cli import cli
-from tierchain.contracts import ZERO_ADDRESS, Contracts, _minted
-from tierchain.errors import CurrencyError
-from tierchain.journal import (
+from tierchain.chain.sender import Sender, TxRequest
+from tierchain.cli.main import cli
+from tierchain.clients.bundle import Contracts
+from tierchain.clients.contracts import ZERO_ADDRESS, _minted
+from tierchain.core.errors import CurrencyError
+from tierchain.workflows.journal import (
     LIFECYCLE_FACE,
     PHASES,
     Journal,
@@ -41,7 +43,6 @@ from tierchain.journal import (
     build_workflow,
     resume_recorded,
 )
-from tierchain.sender import Sender, TxRequest
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 LIFECYCLE_STEPS = ["register", "issue", "accept", "split-a", "split-b", "move", "merge"]
@@ -226,8 +227,11 @@ def test_a_batch_cut_between_broadcasts_resends_the_rest_with_their_own_nonces(
                 10_000 + i), output=_minted)
             for i in range(3)
         ])  # fmt: skip
-        return wf.step("merge-back", holder, lambda o: lib.token.request(
-            "transferFrom(uint256,address,uint256)", piece, supplier_key.address, 1_000))
+        return wf.step(
+            "merge-back",
+            holder,
+            lambda o: lib.token.request("transferFrom(uint256,address,uint256)", piece, supplier_key.address, 1_000),
+        )
 
     def crash(step: str, phase: str) -> None:
         if (step, phase) == ("split-1", "after_broadcast"):
@@ -357,9 +361,7 @@ def test_cli_resume_list_and_show(
     assert again.exit_code == 0 and '"split-a"' in again.output
 
 
-def test_cli_unknown_workflow_is_a_usage_error(
-    home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_cli_unknown_workflow_is_a_usage_error(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIERCHAIN_HOME", str(home))
     result = CliRunner().invoke(cli, ["resume", "nope"])
     assert result.exit_code == 2
@@ -385,9 +387,13 @@ def test_a_step_mined_with_status_zero_stops_and_is_retried_only_on_request(
     def workflow(e: WorkflowEnv) -> Workflow:
         wf = Workflow(e.journal, "pay", w3)
         # explicit gas: not simulated, so an empty balance fails on chain (status 0)
-        return wf.step("pay", e.sender_for(payer.address), lambda o: TxRequest(
-            lib.currency.address,
-            lib.currency.request("transfer(address,uint256)", payee, 500).data, gas=100_000))
+        return wf.step(
+            "pay",
+            e.sender_for(payer.address),
+            lambda o: TxRequest(
+                lib.currency.address, lib.currency.request("transfer(address,uint256)", payee, 500).data, gas=100_000
+            ),
+        )
 
     with pytest.raises(CurrencyError, match="ERC20InsufficientBalance"):
         workflow(env).run()

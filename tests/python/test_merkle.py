@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tierchain import merkle
-from tierchain.merkle import MerkleTree, MerkleTreeError, keccak, leaf_hash, verify
+from tierchain.core import merkle
+from tierchain.core.merkle import MerkleTree, MerkleTreeError, keccak, leaf_hash, verify
 
 
 def _leaves(n: int) -> list[bytes]:
@@ -157,9 +157,7 @@ def test_non_32_byte_values_never_verify() -> None:
     st.sets(st.binary(min_size=32, max_size=32), min_size=1, max_size=70),
     st.randoms(use_true_random=False),
 )
-def test_property_every_proof_verifies_and_root_ignores_order(
-    leaf_set: set[bytes], rnd: object
-) -> None:
+def test_property_every_proof_verifies_and_root_ignores_order(leaf_set: set[bytes], rnd: object) -> None:
     leaves = sorted(leaf_set)
     shuffled = list(leaves)
     rnd.shuffle(shuffled)  # type: ignore[attr-defined]

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tierchain.errors import AmountError, TierchainError
-from tierchain.money import format_cents, format_units, parse_cents, parse_units
+from tierchain.core.errors import AmountError, TierchainError
+from tierchain.core.money import format_cents, format_units, parse_cents, parse_units
 
 
 @pytest.mark.parametrize(

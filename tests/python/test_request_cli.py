@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 from web3 import Web3
 
-from tierchain.cli import cli
-from tierchain.contracts import Contracts
-from tierchain.deploy import DAY
-from tierchain.requests import parse_typed_data, sign_request
+from tierchain.chain.deployment import DAY
+from tierchain.cli.main import cli
+from tierchain.clients.bundle import Contracts
+from tierchain.clients.requests import parse_typed_data, sign_request
 
 
 @pytest.fixture

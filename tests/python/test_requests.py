@@ -1,4 +1,4 @@
-"""tierchain.requests and RelayClient: typed data, signing online and offline (browser-wallet
+"""tierchain.clients.requests and RelayClient: typed data, signing online and offline (browser-wallet
 JSON), local signature checks, domain checks, and relaying through the operator's Sender."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-from tierchain.contracts import Contracts
-from tierchain.deploy import DAY, call_data
-from tierchain.errors import ChainIdMismatchError, DeploymentError, PayableError, RelayError, SignatureError
-from tierchain.requests import (
+from tierchain.chain.abi import call_data
+from tierchain.chain.deployment import DAY
+from tierchain.clients.bundle import Contracts
+from tierchain.clients.requests import (
     AcceptPayable,
     Call,
     Domain,
@@ -30,6 +30,7 @@ from tierchain.requests import (
     wallet_json,
     wallet_typed_data,
 )
+from tierchain.core.errors import ChainIdMismatchError, DeploymentError, PayableError, RelayError, SignatureError
 
 
 def _issue(lib: Contracts, w3: Web3, sender, keys, face: int = 1_000_000) -> tuple[int, int]:
@@ -148,7 +149,7 @@ DOMAIN = Domain(chain_id=1337, verifying_contract=Web3.to_checksum_address("0x" 
 
 
 def _keys():
-    from tierchain.chain import dev_accounts
+    from tierchain.chain.local import dev_accounts
 
     return dev_accounts(5)
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 import pytest
 from web3 import Web3
 
-from tierchain.contracts import Contracts
-from tierchain.deploy import DAY
-from tierchain.errors import ContractRevert, PayableError, RegistryError
-from tierchain.sender import TxRequest
+from tierchain.chain.deployment import DAY
+from tierchain.chain.sender import TxRequest
+from tierchain.clients.bundle import Contracts
+from tierchain.core.errors import ContractRevert, PayableError, RegistryError
 
 
 def _issue(lib: Contracts, w3: Web3, sender, keys, face: int = 1_000_000) -> tuple[int, int]:
@@ -61,9 +61,7 @@ def test_nonces_over_quick_sends_and_pipelined_batch(lib, w3, sender, keys) -> N
     start = w3.eth.get_transaction_count(operator.address)
     for i in range(3):
         lib.currency.mint(operator, keys[2].address, 100 + i)
-    batch = operator.send_many(
-        [lib.currency.request("mint(address,uint256)", keys[3].address, 1) for _ in range(8)]
-    )
+    batch = operator.send_many([lib.currency.request("mint(address,uint256)", keys[3].address, 1) for _ in range(8)])
     assert all(r.status == 1 for r in batch)
     assert w3.eth.get_transaction_count(operator.address) == start + 11
     assert operator.next_nonce == start + 11

@@ -11,11 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from web3 import Web3
 
-from tierchain.contracts import Contracts
-from tierchain.deploy import Deployment
-from tierchain.errors import AmountError, SettlementError
-from tierchain.money import pro_rata
-from tierchain.settlement import SettlementClient
+from tierchain.chain.deployment import Deployment
+from tierchain.clients.bundle import Contracts
+from tierchain.clients.settlement import SettlementClient
+from tierchain.core.errors import AmountError, SettlementError
+from tierchain.core.money import pro_rata
 
 FACE = 50_000_00
 

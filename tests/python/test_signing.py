@@ -6,8 +6,8 @@ from eth_keys.datatypes import PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tierchain.chain import dev_accounts
-from tierchain.sender import sign_dynamic_fee
+from tierchain.chain.local import dev_accounts
+from tierchain.chain.sender import sign_dynamic_fee
 
 uint = st.integers(min_value=0, max_value=2**64)
 

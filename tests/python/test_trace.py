@@ -18,12 +18,7 @@ from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from web3 import Web3
 
-from tierchain import invoices
-from tierchain.cli import cli
-from tierchain.contracts import Contracts, short_id
-from tierchain.deploy import Deployment
-from tierchain.sender import Sender
-from tierchain.trace import (
+from tierchain.audit.trace import (
     InvoiceNotInPackageError,
     PackageFileError,
     PackageMismatchError,
@@ -35,7 +30,13 @@ from tierchain.trace import (
     trace_piece,
     trace_to_json,
 )
-from tierchain.workflows import credit_code, synthetic_invoices
+from tierchain.chain.deployment import Deployment
+from tierchain.chain.sender import Sender
+from tierchain.cli.main import cli
+from tierchain.clients.bundle import Contracts
+from tierchain.core.ids import short_id
+from tierchain.invoices import packages as invoices
+from tierchain.workflows.demo import credit_code, synthetic_invoices
 
 CORE, TIER1, TIER2, TIER3 = 2, 3, 4, 5
 INVOICES = 9  # odd: one invoice is carried up unchanged at the first level
@@ -55,25 +56,17 @@ class Scenario:
 
 
 @pytest.fixture(scope="module")
-def scenario(
-    w3: Web3, keys: list[LocalAccount], lib_deployment: Deployment, lib_home: Path
-) -> Scenario:
+def scenario(w3: Web3, keys: list[LocalAccount], lib_deployment: Deployment, lib_home: Path) -> Scenario:
     c = Contracts.at(w3, lib_deployment)
     core, t1, t2, t3 = (Sender(w3, keys[i]) for i in (CORE, TIER1, TIER2, TIER3))
-    package = invoices.build_package(
-        synthetic_invoices(INVOICES, seller=credit_code(3), buyer=credit_code(2))
-    )
+    package = invoices.build_package(synthetic_invoices(INVOICES, seller=credit_code(3), buyer=credit_code(2)))
     package_file = lib_home / "package.json"
     invoices.save_package(package, package_file, overwrite=True)
-    other = invoices.build_package(
-        synthetic_invoices(3, seller=credit_code(3), buyer=credit_code(2), seed=99)
-    )
+    other = invoices.build_package(synthetic_invoices(3, seller=credit_code(3), buyer=credit_code(2), seed=99))
     other_file = lib_home / "other.json"
     invoices.save_package(other, other_file, overwrite=True)
 
-    c.registry.register_package(
-        core, package.root, package.count, package.total_cents, t1.address, b"\x0d" * 32
-    )
+    c.registry.register_package(core, package.root, package.count, package.total_cents, t1.address, b"\x0d" * 32)
     now = int(w3.eth.get_block("latest")["timestamp"])
     payable_id, issued = c.token.issue(
         core, t1.address, package.total_cents, lib_deployment.currency, now + 90 * DAY,
@@ -117,13 +110,9 @@ def test_trace_from_tier3_piece_walks_up_to_the_invoice(
 
 
 @pytest.mark.parametrize("position", [0, INVOICES // 2, INVOICES - 1])
-def test_trace_any_invoice_by_code_and_number(
-    contracts: Contracts, scenario: Scenario, position: int
-) -> None:
+def test_trace_any_invoice_by_code_and_number(contracts: Contracts, scenario: Scenario, position: int) -> None:
     v = scenario.package.invoices[position]
-    t = trace_piece(
-        contracts, scenario.tier2, scenario.package, f"{v.invoice_code}/{v.invoice_number}"
-    )
+    t = trace_piece(contracts, scenario.tier2, scenario.package, f"{v.invoice_code}/{v.invoice_number}")
     assert t.invoice.position == position
     assert t.invoice.invoice == v
     assert t.verified
@@ -275,8 +264,6 @@ def test_cli_trace_without_deployment_record(
     scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rpc_url: str
 ) -> None:
     monkeypatch.setenv("TIERCHAIN_HOME", str(tmp_path))
-    result = CliRunner().invoke(
-        cli, ["trace", "1", "--package", str(scenario.package_file), "--rpc", rpc_url]
-    )
+    result = CliRunner().invoke(cli, ["trace", "1", "--package", str(scenario.package_file), "--rpc", rpc_url])
     assert result.exit_code == 5
     assert "no deployment recorded" in result.output

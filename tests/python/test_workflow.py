@@ -8,9 +8,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from tierchain.contracts import Contracts
-from tierchain.money import discount_price
-from tierchain.workflows import run_demo
+from tierchain.clients.bundle import Contracts
+from tierchain.core.money import discount_price
+from tierchain.workflows.demo import run_demo
 
 
 def test_demo_runs_the_whole_story(w3, keys, tmp_path: Path) -> None:

@@ -85,8 +85,16 @@ class PayableMachine(RuleBasedStateMachine):
         if isinstance(registered, VirtualMachineError):  # the registry refuses a suspended seller
             assert not self._can_receive(creditor), registered.revert_msg
             return
-        tx = self._try(self.token.issue, creditor, cents, self.currency, self.chain.time() + 300 * DAY,
-                       root, h("conf"), {"from": self.core})
+        tx = self._try(
+            self.token.issue,
+            creditor,
+            cents,
+            self.currency,
+            self.chain.time() + 300 * DAY,
+            root,
+            h("conf"),
+            {"from": self.core},
+        )
         if isinstance(tx, VirtualMachineError):
             assert not self._can_receive(creditor), tx.revert_msg
             return
@@ -118,8 +126,13 @@ class PayableMachine(RuleBasedStateMachine):
         to = self.people[who]
         balance = self.token.balanceOf["uint256"](token_id)
         tx = self._try(self.token.transferFrom[SPLIT], token_id, to, amount, {"from": owner})
-        ok = (payable_id not in self.pending and self._can_receive(to) and amount >= 100
-              and amount <= balance and (balance - amount == 0 or balance - amount >= 100))
+        ok = (
+            payable_id not in self.pending
+            and self._can_receive(to)
+            and amount >= 100
+            and amount <= balance
+            and (balance - amount == 0 or balance - amount >= 100)
+        )
         assert isinstance(tx, VirtualMachineError) != ok, getattr(tx, "revert_msg", tx)
         if ok:
             self.pieces[tx.return_value] = (payable_id, to)
@@ -136,9 +149,14 @@ class PayableMachine(RuleBasedStateMachine):
         target_payable, target_owner = self.pieces[target]
         balance = self.token.balanceOf["uint256"](source)
         tx = self._try(self.token.transferFrom[MOVE], source, target, amount, {"from": owner})
-        ok = (source != target and payable_id == target_payable and payable_id not in self.pending
-              and (target_owner == owner or self._can_receive(target_owner))
-              and amount <= balance and (balance - amount == 0 or balance - amount >= 100))
+        ok = (
+            source != target
+            and payable_id == target_payable
+            and payable_id not in self.pending
+            and (target_owner == owner or self._can_receive(target_owner))
+            and amount <= balance
+            and (balance - amount == 0 or balance - amount >= 100)
+        )
         assert isinstance(tx, VirtualMachineError) != ok, getattr(tx, "revert_msg", tx)
         if ok and amount == balance:
             del self.pieces[source]

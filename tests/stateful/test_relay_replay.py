@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from tests.conftest import CENTS, DAY, MIN_PIECE
-from tierchain.chain import dev_accounts
-from tierchain.deploy import call_data
-from tierchain.requests import Call, Domain, Request, SplitPiece, sign_request
+from tierchain.chain.abi import call_data
+from tierchain.chain.local import dev_accounts
+from tierchain.clients.requests import Call, Domain, Request, SplitPiece, sign_request
 
 who = st.integers(min_value=0, max_value=2)
 offset = st.sampled_from([0, 0, 0, -1, 1])  # mostly the next nonce, sometimes used or future

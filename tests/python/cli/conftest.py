@@ -18,12 +18,12 @@ from click.testing import CliRunner, Result
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from tierchain import invoices
-from tierchain.cli import main
-from tierchain.contracts import Contracts
-from tierchain.deploy import Deployment
-from tierchain.wallet import insecure_test_kdf
-from tierchain.workflows import credit_code, synthetic_invoices
+from tierchain.chain.deployment import Deployment
+from tierchain.chain.wallet import insecure_test_kdf
+from tierchain.cli.main import main
+from tierchain.clients.bundle import Contracts
+from tierchain.invoices import packages as invoices
+from tierchain.workflows.demo import credit_code, synthetic_invoices
 
 CORE, SUPPLIER, SUPPLIER2, SUPPLIER3, FINANCIER, OUTSIDER = 2, 3, 4, 5, 9, 14
 FACE_CENTS = 500_000  # 5,000.00

@@ -12,7 +12,8 @@ import pytest
 from web3 import Web3
 
 from tests.python.cli.conftest import CORE, FINANCIER, SUPPLIER, Run, out_json
-from tierchain.contracts import Contracts, Role
+from tierchain.clients.bundle import Contracts
+from tierchain.core.ids import Role
 
 GUARANTOR = 11
 OPERATOR = 1

@@ -10,8 +10,8 @@ from brownie import chain
 
 from tests.python.cli.conftest import FINANCIER, SUPPLIER, SUPPLIER2, Run, out_json
 from tests.python.cli.money_fixtures import OPERATOR, MakeOffer, funded, make_offer, unit  # noqa: F401
-from tierchain.contracts import short_id
-from tierchain.money import discount_price
+from tierchain.core.ids import short_id
+from tierchain.core.money import discount_price
 
 
 def test_offer_show_take_direct(run: Run, lib, payable, funded, make_offer: MakeOffer, addr, unit: int, w3) -> None:
@@ -136,7 +136,7 @@ def test_keystore_signs_offer_take_and_request(
 ) -> None:
     """The holder's key lives in a keystore: it takes an offer with --from, and `request sign`
     signs a relayed split with --from + --password-file (the dev-key path stays for local chains)."""
-    from tierchain.chain import dev_accounts
+    from tierchain.chain.local import dev_accounts
 
     pid, token_id = payable
     pw = tmp_path / "pw.txt"

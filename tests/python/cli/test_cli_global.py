@@ -9,8 +9,8 @@ import pytest
 from web3 import Web3
 
 from tests.python.cli.conftest import CORE, SUPPLIER, Run, out_json
-from tierchain import cli_common
-from tierchain.chain import dev_accounts
+from tierchain.chain.local import dev_accounts
+from tierchain.cli import common as cli_common
 
 PASSWORD = "deployer password"
 
@@ -138,7 +138,7 @@ def test_local_chain_started_automatically(tmp_path: Path, monkeypatch: pytest.M
     """No --rpc: the CLI starts a Ganache under the home, keeps it, and `chain stop` ends it."""
     from click.testing import CliRunner
 
-    from tierchain.cli import main
+    from tierchain.cli.main import main
 
     monkeypatch.setenv("TIERCHAIN_HOME", str(tmp_path / "auto"))
     monkeypatch.delenv("TIERCHAIN_RPC", raising=False)
@@ -189,7 +189,7 @@ def test_demo_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`tierchain demo --json`: the story on stderr, one JSON summary on stdout."""
     from click.testing import CliRunner
 
-    from tierchain.cli import main
+    from tierchain.cli.main import main
 
     monkeypatch.setenv("TIERCHAIN_HOME", str(tmp_path))
     result = CliRunner().invoke(main, ["demo", "--invoices", "40", "--json"])
@@ -212,7 +212,7 @@ def test_json_error_with_options_only_on_the_command(run: Run, rpc_url: str) -> 
 def test_deploy_on_a_non_local_chain_needs_operator_keystore_and_consent(
     run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, w3: Web3
 ) -> None:
-    from tierchain import cli
+    from tierchain.cli import main as cli
 
     monkeypatch.setattr(cli, "LOCAL_CHAIN_IDS", frozenset({1}))
     monkeypatch.setattr(cli_common, "LOCAL_CHAIN_IDS", frozenset({1}))

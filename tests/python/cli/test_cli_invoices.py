@@ -6,8 +6,8 @@ import csv
 from pathlib import Path
 
 from tests.python.cli.conftest import CORE, SUPPLIER, SUPPLIER2, Run, out_json
-from tierchain import invoices
-from tierchain.workflows import credit_code, synthetic_invoices
+from tierchain.invoices import packages as invoices
+from tierchain.workflows.demo import credit_code, synthetic_invoices
 
 FIELDS = ["seller_id", "buyer_id", "invoice_code", "invoice_number", "issue_date", "amount", "currency", "order_ref"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from web3 import Web3
 
 from tests.python.cli.conftest import CORE, OUTSIDER, SUPPLIER, Run, out_json
-from tierchain.cli_members import IDENTITY_TAG
-from tierchain.contracts import Role
+from tierchain.cli.members import IDENTITY_TAG
+from tierchain.core.ids import Role
 
 OPERATOR = 1
 

@@ -18,8 +18,8 @@ from tests.python.cli.conftest import (
     Run,
     out_json,
 )
-from tierchain.cli_payables import confirmation_hash
-from tierchain.contracts import short_id
+from tierchain.cli.payables import confirmation_hash
+from tierchain.core.ids import short_id
 
 DAY = 86_400
 

@@ -17,7 +17,7 @@ from tests.python.cli.money_fixtures import (  # noqa: F401
     make_offer,
     unit,
 )
-from tierchain.contracts import short_id
+from tierchain.core.ids import short_id
 
 
 def _sleep_to(w3, when: int) -> None:

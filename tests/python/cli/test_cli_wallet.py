@@ -12,8 +12,8 @@ from eth_account import Account
 from web3 import Web3
 
 from tests.python.cli.conftest import SUPPLIER, Run, out_json
-from tierchain import wallet
-from tierchain.chain import dev_accounts
+from tierchain.chain import wallet
+from tierchain.chain.local import dev_accounts
 
 PASSWORD = "correct horse battery"
 

@@ -12,10 +12,11 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from tests.python.index.helpers import Story, run_story
-from tierchain import index as ix
-from tierchain.contracts import Contracts, Role
-from tierchain.deploy import Deployment
-from tierchain.sender import Sender
+from tierchain.audit import index as ix
+from tierchain.chain.deployment import Deployment
+from tierchain.chain.sender import Sender
+from tierchain.clients.bundle import Contracts
+from tierchain.core.ids import Role
 
 
 @pytest.fixture

@@ -10,16 +10,28 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from tierchain.chain import advance_time
-from tierchain.contracts import Contracts, Role
-from tierchain.desk import Offer
-from tierchain.sender import Sender
+from tierchain.chain.local import advance_time
+from tierchain.chain.sender import Sender
+from tierchain.clients.bundle import Contracts
+from tierchain.clients.desk import Offer
+from tierchain.core.ids import Role
 
 CENTS = 100
 FACE = 10_000_000 * CENTS
 DERIVED = (
-    "pieces", "payables", "members", "packages", "moves", "freezes", "financings", "accounts",
-    "payments", "claims", "overdue_marks", "guarantees", "recourses",
+    "pieces",
+    "payables",
+    "members",
+    "packages",
+    "moves",
+    "freezes",
+    "financings",
+    "accounts",
+    "payments",
+    "claims",
+    "overdue_marks",
+    "guarantees",
+    "recourses",
 )
 
 
@@ -37,9 +49,7 @@ class Story:
     package_root: bytes
 
 
-def run_story(
-    lib: Contracts, sender: Callable[[int], Sender], keys: list[LocalAccount], tag: str = "a"
-) -> Story:
+def run_story(lib: Contracts, sender: Callable[[int], Sender], keys: list[LocalAccount], tag: str = "a") -> Story:
     core, s3, s4, s5 = sender(2), sender(3), sender(4), sender(5)
     w3 = lib.token.w3
     root_hash = Web3.keccak(text=f"package-{tag}-{w3.eth.block_number}")
@@ -101,9 +111,7 @@ def fund(lib: Contracts, sender: Callable[[int], Sender], keys: list[LocalAccoun
         lib.settlement.approve(sender(i), lib.deployment.currency)
 
 
-def finance(
-    lib: Contracts, sender: Callable[[int], Sender], keys: list[LocalAccount], story: Story
-) -> MoneyStory:
+def finance(lib: Contracts, sender: Callable[[int], Sender], keys: list[LocalAccount], story: Story) -> MoneyStory:
     """The financing with recourse (a signed offer taken by the seller)."""
     w3 = lib.token.w3
     now = int(w3.eth.get_block("latest")["timestamp"])

@@ -11,10 +11,10 @@ from click.testing import CliRunner
 from eth_account.signers.local import LocalAccount
 
 from tests.python.index.helpers import FACE, Story
-from tierchain import index as ix
-from tierchain.cli import cli
-from tierchain.contracts import short_id
-from tierchain.deploy import Deployment
+from tierchain.audit import index as ix
+from tierchain.chain.deployment import Deployment
+from tierchain.cli.main import cli
+from tierchain.core.ids import short_id
 
 
 @pytest.fixture
@@ -24,9 +24,7 @@ def runner(lib_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunne
 
 
 @pytest.fixture
-def synced(
-    story: Story, runner: CliRunner, rpc_url: str, tmp_path: Path, lib_deployment: Deployment
-) -> Path:
+def synced(story: Story, runner: CliRunner, rpc_url: str, tmp_path: Path, lib_deployment: Deployment) -> Path:
     db = tmp_path / "cli.sqlite"
     result = runner.invoke(cli, ["index", "sync", "--rpc", rpc_url, "--db", str(db)])
     assert result.exit_code == 0, result.output
@@ -37,9 +35,7 @@ def synced(
 def test_sync_json_and_status(story: Story, runner: CliRunner, rpc_url: str, tmp_path: Path,
                               lib_deployment: Deployment) -> None:  # fmt: skip
     db = tmp_path / "j.sqlite"
-    result = runner.invoke(
-        cli, ["index", "sync", "--rpc", rpc_url, "--db", str(db), "--batch-blocks", "5", "--json"]
-    )
+    result = runner.invoke(cli, ["index", "sync", "--rpc", rpc_url, "--db", str(db), "--batch-blocks", "5", "--json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     assert doc["events"] > 0 and doc["reorgs"] == 0
@@ -48,9 +44,7 @@ def test_sync_json_and_status(story: Story, runner: CliRunner, rpc_url: str, tmp
     assert json.loads(status.output)["counts"]["pieces"] == 5
 
 
-def test_query_piece_payable_holder(
-    synced: Path, story: Story, runner: CliRunner, keys: list[LocalAccount]
-) -> None:
+def test_query_piece_payable_holder(synced: Path, story: Story, runner: CliRunner, keys: list[LocalAccount]) -> None:
     db = ["--db", str(synced)]
     result = runner.invoke(cli, ["query", "piece", short_id(story.c), *db])
     assert result.exit_code == 0, result.output

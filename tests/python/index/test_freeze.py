@@ -10,10 +10,10 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from tests.python.index.helpers import CENTS, Story
-from tierchain import index as ix
-from tierchain.contracts import Contracts
-from tierchain.errors import PayableError
-from tierchain.sender import Sender
+from tierchain.audit import index as ix
+from tierchain.chain.sender import Sender
+from tierchain.clients.bundle import Contracts
+from tierchain.core.errors import PayableError
 
 MakeIndex = Callable[..., tuple[ix.Index, ix.Indexer]]
 

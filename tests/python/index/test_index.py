@@ -17,10 +17,11 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from tests.python.index.helpers import CENTS, FACE, Story, dump, run_story
-from tierchain import index as ix
-from tierchain.contracts import Contracts, short_id
-from tierchain.deploy import Deployment
-from tierchain.sender import Sender
+from tierchain.audit import index as ix
+from tierchain.chain.deployment import Deployment
+from tierchain.chain.sender import Sender
+from tierchain.clients.bundle import Contracts
+from tierchain.core.ids import short_id
 
 MakeIndex = Callable[..., tuple[ix.Index, ix.Indexer]]
 
@@ -50,9 +51,7 @@ def test_lifecycle_is_indexed_into_pieces_and_history(
     assert [m.kind for m in ix.history(index, story.root)][:3] == ["minted", "issued", "accepted"]
 
 
-def test_provenance_runs_from_a_leaf_to_the_invoice_package(
-    story: Story, make_index: MakeIndex
-) -> None:
+def test_provenance_runs_from_a_leaf_to_the_invoice_package(story: Story, make_index: MakeIndex) -> None:
     index, indexer = make_index()
     indexer.sync()
     prov = ix.provenance(index, story.c)
@@ -151,9 +150,9 @@ KILLED_SYNC = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from tierchain import index as ix
-    from tierchain.chain import connect
-    from tierchain.deploy import load_deployment
+    from tierchain.audit import index as ix
+    from tierchain.chain.local import connect
+    from tierchain.chain.deployment import load_deployment
 
     w3 = connect(sys.argv[1])
     d = load_deployment(w3, home=Path(sys.argv[2]))
@@ -280,9 +279,10 @@ def test_rebuild_all_reproduces_the_derived_tables(story: Story, make_index: Mak
     index, indexer = make_index()
     indexer.sync()
     before = dump(index.conn)
-    assert ix.rebuild_all(index) == index.conn.execute(
-        "SELECT count(*) FROM events WHERE entity IS NOT NULL"
-    ).fetchone()[0]
+    assert (
+        ix.rebuild_all(index)
+        == index.conn.execute("SELECT count(*) FROM events WHERE entity IS NOT NULL").fetchone()[0]
+    )
     assert dump(index.conn) == before
 
 
@@ -307,10 +307,7 @@ def test_history_rows_are_in_chain_order(story: Story, make_index: MakeIndex) ->
     assert keys == sorted(keys)
 
 
-
-def test_batched_reads_equal_one_call_at_a_time(
-    story: Story, w3: Web3, lib_deployment: Deployment
-) -> None:
+def test_batched_reads_equal_one_call_at_a_time(story: Story, w3: Web3, lib_deployment: Deployment) -> None:
     ids = [story.root, story.a, story.b, story.c, story.d]
     block = w3.eth.block_number
     batched = ix.read_many(w3, lib_deployment.token, ix._PIECE_OF, ids, block)

@@ -24,12 +24,13 @@ from tests.python.index.helpers import (
     fund,
     settle,
 )  # fmt: skip
-from tierchain import index as ix
-from tierchain import report
-from tierchain.chain import advance_time
-from tierchain.cli import main as cli
-from tierchain.contracts import Contracts, short_id
-from tierchain.sender import Sender
+from tierchain.audit import index as ix
+from tierchain.audit import report
+from tierchain.chain.local import advance_time
+from tierchain.chain.sender import Sender
+from tierchain.cli.main import main as cli
+from tierchain.clients.bundle import Contracts
+from tierchain.core.ids import short_id
 
 MakeIndex = Callable[..., tuple[ix.Index, ix.Indexer]]
 
@@ -188,7 +189,7 @@ def test_verify_finds_planted_money_differences(
         (f"payable {pid}", "paid"): (FACE * 7 // 10 - 1, FACE * 7 // 10),
         (f"payable {pid}", "overdue"): (False, True),
         (short_id(m.financed), "price"): (FIN_PRICE + 1, FIN_PRICE),
-        (short_id(story.c), "claimed"): (m.claims[story.c] + 2, m.claims[story.c])  # type: ignore[index]
+        (short_id(story.c), "claimed"): (m.claims[story.c] + 2, m.claims[story.c]),  # type: ignore[index]
     }
 
 

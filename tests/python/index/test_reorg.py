@@ -13,9 +13,9 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from tests.python.index.helpers import CENTS, Story, dump
-from tierchain import index as ix
-from tierchain.contracts import Contracts
-from tierchain.sender import Sender
+from tierchain.audit import index as ix
+from tierchain.chain.sender import Sender
+from tierchain.clients.bundle import Contracts
 
 MakeIndex = Callable[..., tuple[ix.Index, ix.Indexer]]
 

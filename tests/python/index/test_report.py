@@ -14,10 +14,10 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from tests.python.index.helpers import CENTS, FACE, Story
-from tierchain import index as ix
-from tierchain import report
-from tierchain.contracts import short_id
-from tierchain.errors import UsageError
+from tierchain.audit import index as ix
+from tierchain.audit import report
+from tierchain.core.errors import UsageError
+from tierchain.core.ids import short_id
 
 MakeIndex = Callable[..., tuple[ix.Index, ix.Indexer]]
 
@@ -55,9 +55,7 @@ def test_provenance_svg_of_a_small_payable(
     indexer.sync()
     with index.transaction() as conn:  # mark one piece frozen for the picture
         conn.execute("UPDATE pieces SET frozen = 1 WHERE token_id = ?", (str(story.c),))
-    svg = report.provenance_svg(
-        index, story.payable_id, labels={keys[7].address: "Tier-3 Workshop"}, highlight=story.c
-    )
+    svg = report.provenance_svg(index, story.payable_id, labels={keys[7].address: "Tier-3 Workshop"}, highlight=story.c)
     root = ET.fromstring(svg)  # well-formed XML
     assert root.tag.endswith("svg")
     for p in (story.root, story.a, story.b, story.c, story.d):

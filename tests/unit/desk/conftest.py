@@ -13,7 +13,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from tests.conftest import CENTS, DAY, h
-from tierchain.desk import Offer, SignedOffer, sign_offer
+from tierchain.clients.desk import Offer, SignedOffer, sign_offer
 
 MNEMONIC = "test test test test test test test test test test test junk"
 
@@ -83,9 +83,18 @@ def piece(issue_in: Callable[..., tuple[int, int]], currency: Any, funded: list[
 def offer_for(funded: list[Any], chain: Any) -> Callable[..., Offer]:
     """Build an offer: fixed price by default (price=...), or rate pricing (rate_bps=...)."""
 
-    def make(token_id: int, value: int, *, price: int | None = None, rate_bps: int | None = None,
-             financier: Any = None, seller: Any = None, recourse: bool = False, nonce: int = 1,
-             deadline: int | None = None) -> Offer:
+    def make(
+        token_id: int,
+        value: int,
+        *,
+        price: int | None = None,
+        rate_bps: int | None = None,
+        financier: Any = None,
+        seller: Any = None,
+        recourse: bool = False,
+        nonce: int = 1,
+        deadline: int | None = None,
+    ) -> Offer:
         fin = (financier or funded[0]).address
         dl = deadline if deadline is not None else chain.time() + DAY
         sel = getattr(seller, "address", seller)
@@ -93,8 +102,16 @@ def offer_for(funded: list[Any], chain: Any) -> Callable[..., Offer]:
             return Offer.at_rate(
                 fin, token_id, value, rate_bps, deadline=dl, seller=sel, recourse=recourse, nonce=nonce
             )
-        return Offer.fixed(fin, token_id, value, price if price is not None else value, deadline=dl, seller=sel,
-                           recourse=recourse, nonce=nonce)
+        return Offer.fixed(
+            fin,
+            token_id,
+            value,
+            price if price is not None else value,
+            deadline=dl,
+            seller=sel,
+            recourse=recourse,
+            nonce=nonce,
+        )
 
     return make
 

@@ -9,21 +9,24 @@ from desk_support import b32
 from eth_utils import keccak
 
 from tests.conftest import CENTS, ROLE_FINANCIER, err, h
-from tierchain.desk import OFFER_TYPE, Offer, offer_hash
+from tierchain.clients.desk import OFFER_TYPE, Offer, offer_hash
 
 
 @pytest.fixture
 def paying(desk, funded):
     """Fund and approve the first financier in a test currency."""
+
     def fund(cur, amount=10**40):
         cur.mint(funded[0], amount, {"from": funded[0]})
         cur.approve(desk, 2**256 - 1, {"from": funded[0]})
         return cur
+
     return fund
 
 
-def test_eighteen_decimal_currency_scales_the_price(desk, OpenERC20, issue_in, paying, offer_for, sign, suppliers,
-                                                   funded, admin):
+def test_eighteen_decimal_currency_scales_the_price(
+    desk, OpenERC20, issue_in, paying, offer_for, sign, suppliers, funded, admin
+):
     cur = paying(OpenERC20.deploy("E18", 18, {"from": admin}))
     _, pid = issue_in(cur)
     offer = offer_for(pid, 1000 * CENTS, price=990 * CENTS)
@@ -42,8 +45,9 @@ def test_no_return_currency_works(desk, NoReturnERC20, issue_in, offer_for, sign
     assert cur.balanceOf(suppliers[0]) == 990 * 10**6
 
 
-def test_returns_false_currency_reverts_everything(desk, token, ReturnsFalseERC20, issue_in, paying, offer_for, sign,
-                                                   suppliers, admin):
+def test_returns_false_currency_reverts_everything(
+    desk, token, ReturnsFalseERC20, issue_in, paying, offer_for, sign, suppliers, admin
+):
     cur = paying(ReturnsFalseERC20.deploy(2, {"from": admin}))
     _, pid = issue_in(cur)
     cur.setFailing(True, {"from": admin})
@@ -53,8 +57,9 @@ def test_returns_false_currency_reverts_everything(desk, token, ReturnsFalseERC2
     assert token.ownerOf(pid) == suppliers[0] and token.balanceOf["uint256"](pid) == 1_000_000 * CENTS
 
 
-def test_fee_on_transfer_currency_is_refused(desk, token, FeeOnTransferERC20, issue_in, paying, offer_for, sign,
-                                             suppliers, admin):
+def test_fee_on_transfer_currency_is_refused(
+    desk, token, FeeOnTransferERC20, issue_in, paying, offer_for, sign, suppliers, admin
+):
     cur = paying(FeeOnTransferERC20.deploy(2, {"from": admin}))
     _, pid = issue_in(cur)
     offer = offer_for(pid, 1000 * CENTS)  # 1 % fee: the seller would get 990.00
@@ -63,8 +68,9 @@ def test_fee_on_transfer_currency_is_refused(desk, token, FeeOnTransferERC20, is
     assert token.ownerOf(pid) == suppliers[0] and cur.balanceOf(suppliers[0]) == 0
 
 
-def test_blocklisted_seller_cannot_be_paid_so_nothing_moves(desk, token, BlocklistERC20, issue_in, paying, offer_for,
-                                                            sign, suppliers, admin):
+def test_blocklisted_seller_cannot_be_paid_so_nothing_moves(
+    desk, token, BlocklistERC20, issue_in, paying, offer_for, sign, suppliers, admin
+):
     cur = paying(BlocklistERC20.deploy(2, {"from": admin}))
     _, pid = issue_in(cur)
     cur.setBlocked(suppliers[0], True, {"from": admin})
@@ -75,15 +81,19 @@ def test_blocklisted_seller_cannot_be_paid_so_nothing_moves(desk, token, Blockli
 
 
 @pytest.mark.parametrize("entry", ["take", "cancel"])
-def test_reentry_during_payment_is_blocked(desk, token, CallbackERC20, issue_in, paying, offer_for, sign, suppliers,
-                                           funded, admin, entry):
+def test_reentry_during_payment_is_blocked(
+    desk, token, CallbackERC20, issue_in, paying, offer_for, sign, suppliers, funded, admin, entry
+):
     """The currency calls back into the desk mid-payment: the guard refuses; the take completes."""
     cur = paying(CallbackERC20.deploy(2, {"from": admin}))
     _, pid = issue_in(cur)
     offer = offer_for(pid, 1000 * CENTS)
     s = sign(offer)
-    data = (desk.take.encode_input(offer.as_tuple(), s.signature) if entry == "take"
-            else desk.cancel.encode_input(s.offer_hash))
+    data = (
+        desk.take.encode_input(offer.as_tuple(), s.signature)
+        if entry == "take"
+        else desk.cancel.encode_input(s.offer_hash)
+    )
     cur.setHook(desk, data, False, {"from": admin})
     tx = desk.take(offer.as_tuple(), s.signature, {"from": suppliers[0]})
     assert cur.lastCallOk() is False
@@ -93,8 +103,9 @@ def test_reentry_during_payment_is_blocked(desk, token, CallbackERC20, issue_in,
     assert not desk.isCancelled(funded[0], s.offer_hash)
 
 
-def test_reentry_that_bubbles_undoes_the_take(desk, token, CallbackERC20, issue_in, paying, offer_for, sign, suppliers,
-                                              admin):
+def test_reentry_that_bubbles_undoes_the_take(
+    desk, token, CallbackERC20, issue_in, paying, offer_for, sign, suppliers, admin
+):
     cur = paying(CallbackERC20.deploy(2, {"from": admin}))
     _, pid = issue_in(cur)
     offer = offer_for(pid, 1000 * CENTS)
@@ -105,8 +116,9 @@ def test_reentry_that_bubbles_undoes_the_take(desk, token, CallbackERC20, issue_
     assert token.ownerOf(pid) == suppliers[0] and desk.offerStatus(s.offer_hash) == 0
 
 
-def test_contract_financier_signs_through_erc1271(desk, token, currency, ERC1271Financier, membership, operator,
-                                                  piece, suppliers, keys, chain, accounts):
+def test_contract_financier_signs_through_erc1271(
+    desk, token, currency, ERC1271Financier, membership, operator, piece, suppliers, keys, chain, accounts
+):
     owner = accounts[15]
     wallet = ERC1271Financier.deploy(owner, {"from": owner})
     membership.admit(wallet, ROLE_FINANCIER, h("id:bank-wallet"), {"from": operator})

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from tests.conftest import CENTS, DAY, h
-from tierchain.desk import Offer, sign_offer
+from tierchain.clients.desk import Offer, sign_offer
 
 FAULTS = ["none", "none", "none", "expired", "wrong_taker", "allowance", "too_much", "cancelled", "replay", "nonce"]
 
@@ -50,10 +50,16 @@ class DeskMachine(RuleBasedStateMachine):
         self.chain.revert()
 
     def _snapshot(self, ids: list[int], people: list[Any]) -> tuple[Any, ...]:
-        return (tuple((self.token.ownerOf(i) if self.token.pieceOf(i)["owner"] != "0x" + "00" * 20 else None,
-                       self.token.balanceOf["uint256"](i) if self.token.pieceOf(i)["owner"] != "0x" + "00" * 20 else 0)
-                      for i in ids),
-                tuple(self.currency.balanceOf(p) for p in people))
+        return (
+            tuple(
+                (
+                    self.token.ownerOf(i) if self.token.pieceOf(i)["owner"] != "0x" + "00" * 20 else None,
+                    self.token.balanceOf["uint256"](i) if self.token.pieceOf(i)["owner"] != "0x" + "00" * 20 else 0,
+                )
+                for i in ids
+            ),
+            tuple(self.currency.balanceOf(p) for p in people),
+        )
 
     @initialize()
     def one_plain_financing(self) -> None:
@@ -69,17 +75,26 @@ class DeskMachine(RuleBasedStateMachine):
         creditor = self.suppliers[who]
         root = h(f"desk-stateful-{self.count}-{self.chain.height}")
         self.registry.registerPackage(root, 1, face * CENTS, creditor, h("doc"), {"from": self.core})
-        tx = self.token.issue(creditor, face * CENTS, self.currency, self.chain.time() + 60 * DAY, root, h("c"),
-                              {"from": self.core})
+        tx = self.token.issue(
+            creditor, face * CENTS, self.currency, self.chain.time() + 60 * DAY, root, h("c"), {"from": self.core}
+        )
         payable_id, token_id = tx.return_value
         self.token.accept(payable_id, {"from": creditor})
         self.pieces.append(token_id)
 
-    @rule(pick=st.integers(0, 1000), fin=st.integers(0, 1), share=st.integers(1, 100), rate=st.one_of(
-        st.none(), st.integers(0, 10_000)), discount=st.integers(0, 30), posted=st.booleans(),
-        recourse=st.booleans(), fault=st.sampled_from(FAULTS))
-    def take(self, pick: int, fin: int, share: int, rate: int | None, discount: int, posted: bool,
-             recourse: bool, fault: str) -> None:
+    @rule(
+        pick=st.integers(0, 1000),
+        fin=st.integers(0, 1),
+        share=st.integers(1, 100),
+        rate=st.one_of(st.none(), st.integers(0, 10_000)),
+        discount=st.integers(0, 30),
+        posted=st.booleans(),
+        recourse=st.booleans(),
+        fault=st.sampled_from(FAULTS),
+    )
+    def take(
+        self, pick: int, fin: int, share: int, rate: int | None, discount: int, posted: bool, recourse: bool, fault: str
+    ) -> None:
         if not self.pieces:
             return
         live = [i for i in self.pieces if self.token.pieceOf(i)["owner"] != "0x" + "00" * 20]
@@ -99,11 +114,19 @@ class DeskMachine(RuleBasedStateMachine):
         self.nonce += 1
         deadline = self.chain.time() + (-10 if fault == "expired" else DAY)
         if rate is None:
-            offer = Offer.fixed(financier.address, token_id, value, max(value * (100 - discount) // 100, 1),
-                                deadline=max(deadline, 0), recourse=recourse, nonce=self.nonce)
+            offer = Offer.fixed(
+                financier.address,
+                token_id,
+                value,
+                max(value * (100 - discount) // 100, 1),
+                deadline=max(deadline, 0),
+                recourse=recourse,
+                nonce=self.nonce,
+            )
         else:
-            offer = Offer.at_rate(financier.address, token_id, value, rate, deadline=max(deadline, 0),
-                                  recourse=recourse, nonce=self.nonce)
+            offer = Offer.at_rate(
+                financier.address, token_id, value, rate, deadline=max(deadline, 0), recourse=recourse, nonce=self.nonce
+            )
         replayed = fault == "replay" and bool(self.used)
         if replayed:
             offer, sig = self.used[pick % len(self.used)]
@@ -121,8 +144,11 @@ class DeskMachine(RuleBasedStateMachine):
                 self.desk.post(offer.as_tuple(), {"from": financier})
             except VirtualMachineError:
                 posted = False
-        taker = self.suppliers[(self.suppliers.index(seller) + 1) % 3] if (
-            fault == "wrong_taker" and seller in self.suppliers) else seller
+        taker = (
+            self.suppliers[(self.suppliers.index(seller) + 1) % 3]
+            if (fault == "wrong_taker" and seller in self.suppliers)
+            else seller
+        )
         people = [*self.suppliers, *self.financiers]
         watched = [token_id]
         count_before = self.token.payableOf((token_id >> 32) & (2**64 - 1))["pieceCount"]
@@ -157,7 +183,12 @@ class DeskMachine(RuleBasedStateMachine):
         assert price == offer.price_at(tx.timestamp)
         rec = self.desk.financingOf(received)
         assert (rec["financier"], rec["seller"], rec["value"], rec["price"], rec["recourse"]) == (
-            financier.address, seller, offer.value, price, offer.recourse)
+            financier.address,
+            seller,
+            offer.value,
+            price,
+            offer.recourse,
+        )
         if received != token_id:
             self.pieces.append(received)
         self.used.append((offer, sig))
@@ -181,8 +212,9 @@ class DeskMachine(RuleBasedStateMachine):
         assert total == self.total_money
 
 
-def test_financing_moves_piece_iff_price_moved(desk, token, currency, registry, core, operator, suppliers, funded,
-                                                keys, chain):
+def test_financing_moves_piece_iff_price_moved(
+    desk, token, currency, registry, core, operator, suppliers, funded, keys, chain
+):
     M = DeskMachine
     M.desk, M.token, M.currency, M.registry, M.core, M.operator = desk, token, currency, registry, core, operator
     M.suppliers, M.financiers, M.keys, M.chain = suppliers[:3], funded, keys, chain
@@ -190,7 +222,8 @@ def test_financing_moves_piece_iff_price_moved(desk, token, currency, registry, 
     chain.snapshot()
     run_state_machine_as_test(
         DeskMachine,
-        settings=settings(max_examples=12, stateful_step_count=20, deadline=None,
-                          suppress_health_check=list(HealthCheck)),
+        settings=settings(
+            max_examples=12, stateful_step_count=20, deadline=None, suppress_health_check=list(HealthCheck)
+        ),
     )
     assert DeskMachine.successes > 0  # the property was exercised on real financings too

@@ -1,4 +1,4 @@
-"""Discount arithmetic: the contract's quote against the Decimal model (tierchain.money)."""
+"""Discount arithmetic: the contract's quote against the Decimal model (tierchain.core.money)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tierchain.errors import AmountError
-from tierchain.money import discount_price
+from tierchain.core.errors import AmountError
+from tierchain.core.money import discount_price
 
 DAY = 86_400
 
 values = st.one_of(st.integers(0, 2**64 - 1), st.integers(0, 10**10))
 rates = st.integers(0, 10_000)
-seconds = st.one_of(st.integers(0, 366 * DAY), st.integers(0, 366).map(lambda d: d * DAY),
-                    st.integers(1, 366).map(lambda d: d * DAY - 1))
+seconds = st.one_of(
+    st.integers(0, 366 * DAY),
+    st.integers(0, 366).map(lambda d: d * DAY),
+    st.integers(1, 366).map(lambda d: d * DAY - 1),
+)
 
 
 def test_the_issue_example(desk):

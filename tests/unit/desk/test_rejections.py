@@ -10,7 +10,7 @@ from desk_support import ZERO, b32
 from eth_account import Account
 
 from tests.conftest import CENTS, DAY, err, h, reverts_named
-from tierchain.desk import Offer, sign_offer
+from tierchain.clients.desk import Offer, sign_offer
 
 SECP_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
@@ -27,8 +27,14 @@ def _raw(offer: Offer, **changes):
 @pytest.fixture
 def snapshot(token, currency, desk):
     def take(piece, seller, financier):
-        return (token.ownerOf(piece), token.balanceOf["uint256"](piece), currency.balanceOf(seller),
-                currency.balanceOf(financier), token.balanceOf["address"](financier))
+        return (
+            token.ownerOf(piece),
+            token.balanceOf["uint256"](piece),
+            currency.balanceOf(seller),
+            currency.balanceOf(financier),
+            token.balanceOf["address"](financier),
+        )
+
     return take
 
 
@@ -112,8 +118,9 @@ def test_wrong_signer_reverts(desk, piece, offer_for, sign, suppliers, funded):
 
 
 @pytest.mark.parametrize("where", ["chain", "contract"])
-def test_signature_for_another_domain_reverts(desk, FinancingDesk, token, membership, admin, piece, offer_for, sign,
-                                              suppliers, funded, where):
+def test_signature_for_another_domain_reverts(
+    desk, FinancingDesk, token, membership, admin, piece, offer_for, sign, suppliers, funded, where
+):
     offer = offer_for(piece, 1000 * CENTS)
     if where == "chain":
         s = sign(offer, chain_id=1)
@@ -211,8 +218,9 @@ def test_matured_piece_is_not_financed(desk, piece, offer_for, sign, suppliers, 
         desk.take(later.as_tuple(), sign(later).signature, {"from": suppliers[0]})
 
 
-def test_financier_without_role_or_suspended_is_refused(desk, piece, offer_for, sign, suppliers, funded, membership,
-                                                        operator, keys):
+def test_financier_without_role_or_suspended_is_refused(
+    desk, piece, offer_for, sign, suppliers, funded, membership, operator, keys
+):
     membership.suspend(funded[0], h("kyc lapsed"), {"from": operator})
     offer = offer_for(piece, 1000 * CENTS)
     with brownie.reverts(err("DeskNotFinancier", funded[0])):
@@ -283,8 +291,9 @@ def test_frozen_piece_is_refused_by_the_token(desk, token, piece, offer_for, sig
         desk.take(offer.as_tuple(), sign(offer).signature, {"from": suppliers[0]})
 
 
-def test_desk_without_agent_rights_cannot_move_pieces(FinancingDesk, token, membership, admin, piece, offer_for,
-                                                      suppliers, keys, chain):
+def test_desk_without_agent_rights_cannot_move_pieces(
+    FinancingDesk, token, membership, admin, piece, offer_for, suppliers, keys, chain
+):
     rogue = FinancingDesk.deploy(token, membership, ZERO, {"from": admin})
     offer = offer_for(piece, 1000 * CENTS)
     s = sign_offer(keys[offer.financier], offer, chain.id, rogue.address)

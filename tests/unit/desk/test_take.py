@@ -7,16 +7,21 @@ import pytest
 from desk_support import FUNDS, b32
 
 from tests.conftest import CENTS, DAY, err
-from tierchain.money import discount_price
+from tierchain.core.money import discount_price
 
 
 def _state(token, currency, token_id, seller, financier):
-    return (token.ownerOf(token_id), token.balanceOf["uint256"](token_id),
-            currency.balanceOf(seller), currency.balanceOf(financier))
+    return (
+        token.ownerOf(token_id),
+        token.balanceOf["uint256"](token_id),
+        currency.balanceOf(seller),
+        currency.balanceOf(financier),
+    )
 
 
-def test_signed_fixed_price_whole_piece_moves_piece_and_price(desk, token, currency, piece, offer_for, sign,
-                                                              suppliers, funded):
+def test_signed_fixed_price_whole_piece_moves_piece_and_price(
+    desk, token, currency, piece, offer_for, sign, suppliers, funded
+):
     seller, financier = suppliers[0], funded[0]
     value = token.balanceOf["uint256"](piece)
     offer = offer_for(piece, value, price=985_000 * CENTS, recourse=True)
@@ -40,8 +45,9 @@ def test_signed_fixed_price_whole_piece_moves_piece_and_price(desk, token, curre
     assert desk.offerStatus(signed.offer_hash) == 2  # taken
 
 
-def test_signed_rate_part_piece_splits_and_prices_on_days_left(desk, token, currency, piece, offer_for, sign,
-                                                               suppliers, funded):
+def test_signed_rate_part_piece_splits_and_prices_on_days_left(
+    desk, token, currency, piece, offer_for, sign, suppliers, funded
+):
     seller, financier = suppliers[0], funded[0]
     offer = offer_for(piece, 400_000 * CENTS, rate_bps=600)
     tx = desk.take(offer.as_tuple(), sign(offer).signature, {"from": seller})

@@ -71,9 +71,7 @@ def _payable_impl(token: Any, issue: Any, membership: Any, admin: Any) -> Impl:
         return token_id, payable_id, tx
 
     def allow_holder(account: Any) -> None:
-        membership.admit(
-            account, ROLE_SUPPLIER, h(f"id:erc3525-holder-{next(holders)}"), {"from": admin}
-        )
+        membership.admit(account, ROLE_SUPPLIER, h(f"id:erc3525-holder-{next(holders)}"), {"from": admin})
 
     def error(kind: str, *args: Any) -> str:
         return err(_PAYABLE_ERRORS[kind], *args)
@@ -96,9 +94,7 @@ def _reference_impl(reference: Any, admin: Any) -> Impl:
 
 
 @pytest.fixture(params=["PayableToken", "ReferenceERC3525"])
-def sft(
-    request: Any, token: Any, issue: Any, reference: Any, members: Any, membership: Any, admin: Any
-) -> Impl:
+def sft(request: Any, token: Any, issue: Any, reference: Any, members: Any, membership: Any, admin: Any) -> Impl:
     """The implementation under test (both are deployed before the test's snapshot is taken)."""
     if request.param == "PayableToken":
         return _payable_impl(token, issue, membership, admin)

@@ -18,9 +18,7 @@ FACE = 10_000 * CENTS
 def _has_event(tx, name, *values):
     """Whether the transaction emitted `name` with these argument values, by position (the
     implementations name event parameters differently: OpenZeppelin's `from`, Solv's `_from`)."""
-    return (
-        any(tuple(ev.values()) == values for ev in tx.events[name]) if name in tx.events else False
-    )
+    return any(tuple(ev.values()) == values for ev in tx.events[name]) if name in tx.events else False
 
 
 def _only(tx, name):
@@ -94,9 +92,7 @@ def test_split_by_stranger_reverts(sft, suppliers):
 
 def test_value_to_token_of_same_slot(sft, suppliers):
     a, _, _ = sft.mint(suppliers[0], FACE)
-    b = sft.token.transferFrom[SPLIT](
-        a, suppliers[1], 1_000 * CENTS, {"from": suppliers[0]}
-    ).return_value
+    b = sft.token.transferFrom[SPLIT](a, suppliers[1], 1_000 * CENTS, {"from": suppliers[0]}).return_value
     tx = sft.token.transferFrom[MOVE](a, b, 500 * CENTS, {"from": suppliers[0]})
     assert sft.token.balanceOf["uint256"](b) == 1_500 * CENTS
     assert sft.token.balanceOf["uint256"](a) == FACE - 1_500 * CENTS
@@ -114,9 +110,7 @@ def test_value_to_token_of_other_slot_reverts(sft, suppliers):
 
 def test_value_to_token_more_than_balance_reverts(sft, suppliers):
     a, _, _ = sft.mint(suppliers[0], FACE)
-    b = sft.token.transferFrom[SPLIT](
-        a, suppliers[1], 1_000 * CENTS, {"from": suppliers[0]}
-    ).return_value
+    b = sft.token.transferFrom[SPLIT](a, suppliers[1], 1_000 * CENTS, {"from": suppliers[0]}).return_value
     rest = FACE - 1_000 * CENTS
     with brownie.reverts(sft.error("insufficient_value", a, rest, rest + 1)):
         sft.token.transferFrom[MOVE](a, b, rest + 1, {"from": suppliers[0]})
@@ -135,18 +129,14 @@ def test_approve_value_emits_and_sets_allowance(sft, suppliers):
 def test_allowance_is_spent_by_split(sft, suppliers):
     a, _, _ = sft.mint(suppliers[0], FACE)
     sft.token.approve[APPROVE_VALUE](a, suppliers[5], 2_000 * CENTS, {"from": suppliers[0]})
-    b = sft.token.transferFrom[SPLIT](
-        a, suppliers[1], 1_500 * CENTS, {"from": suppliers[5]}
-    ).return_value
+    b = sft.token.transferFrom[SPLIT](a, suppliers[1], 1_500 * CENTS, {"from": suppliers[5]}).return_value
     assert sft.token.ownerOf(b) == suppliers[1]
     assert sft.token.allowance(a, suppliers[5]) == 500 * CENTS
 
 
 def test_allowance_is_spent_by_value_to_token(sft, suppliers):
     a, _, _ = sft.mint(suppliers[0], FACE)
-    b = sft.token.transferFrom[SPLIT](
-        a, suppliers[1], 1_000 * CENTS, {"from": suppliers[0]}
-    ).return_value
+    b = sft.token.transferFrom[SPLIT](a, suppliers[1], 1_000 * CENTS, {"from": suppliers[0]}).return_value
     sft.token.approve[APPROVE_VALUE](a, suppliers[5], 2_000 * CENTS, {"from": suppliers[0]})
     sft.token.transferFrom[MOVE](a, b, 1_200 * CENTS, {"from": suppliers[5]})
     assert sft.token.allowance(a, suppliers[5]) == 800 * CENTS
@@ -155,9 +145,7 @@ def test_allowance_is_spent_by_value_to_token(sft, suppliers):
 def test_spending_beyond_allowance_reverts(sft, suppliers):
     a, _, _ = sft.mint(suppliers[0], FACE)
     sft.token.approve[APPROVE_VALUE](a, suppliers[5], 1_000 * CENTS, {"from": suppliers[0]})
-    with brownie.reverts(
-        sft.error("insufficient_allowance", a, suppliers[5], 1_000 * CENTS, 1_001 * CENTS)
-    ):
+    with brownie.reverts(sft.error("insufficient_allowance", a, suppliers[5], 1_000 * CENTS, 1_001 * CENTS)):
         sft.token.transferFrom[SPLIT](a, suppliers[1], 1_001 * CENTS, {"from": suppliers[5]})
     assert sft.token.allowance(a, suppliers[5]) == 1_000 * CENTS
 
@@ -171,9 +159,7 @@ def test_approve_value_by_stranger_reverts(sft, suppliers):
 def test_approve_value_to_zero_address_reverts(sft, suppliers):
     a, _, _ = sft.mint(suppliers[0], FACE)
     with brownie.reverts(sft.error("approve_zero")):
-        sft.token.approve[APPROVE_VALUE](
-            a, brownie.ZERO_ADDRESS, 1_000 * CENTS, {"from": suppliers[0]}
-        )
+        sft.token.approve[APPROVE_VALUE](a, brownie.ZERO_ADDRESS, 1_000 * CENTS, {"from": suppliers[0]})
 
 
 # ---------------------------------------------------------------------------- ERC-721 side
@@ -213,9 +199,7 @@ def test_approved_account_transfers_whole_token(sft, suppliers):
 def test_approved_account_splits_value(sft, suppliers):
     a, _, _ = sft.mint(suppliers[0], FACE)
     sft.token.approve[APPROVE_721](suppliers[4], a, {"from": suppliers[0]})
-    b = sft.token.transferFrom[SPLIT](
-        a, suppliers[1], 1_000 * CENTS, {"from": suppliers[4]}
-    ).return_value
+    b = sft.token.transferFrom[SPLIT](a, suppliers[1], 1_000 * CENTS, {"from": suppliers[4]}).return_value
     assert sft.token.ownerOf(b) == suppliers[1]
 
 
@@ -233,9 +217,7 @@ def test_operator_for_all_moves_value_and_tokens(sft, suppliers):
     tx = sft.token.setApprovalForAll(suppliers[4], True, {"from": suppliers[0]})
     assert _only(tx, "ApprovalForAll") == (suppliers[0], suppliers[4], True)
     assert sft.token.isApprovedForAll(suppliers[0], suppliers[4])
-    b = sft.token.transferFrom[SPLIT](
-        a, suppliers[1], 1_000 * CENTS, {"from": suppliers[4]}
-    ).return_value
+    b = sft.token.transferFrom[SPLIT](a, suppliers[1], 1_000 * CENTS, {"from": suppliers[4]}).return_value
     sft.token.transferFrom[WHOLE](suppliers[0], suppliers[2], a, {"from": suppliers[4]})
     assert sft.token.ownerOf(b) == suppliers[1] and sft.token.ownerOf(a) == suppliers[2]
 

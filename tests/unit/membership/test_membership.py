@@ -130,46 +130,32 @@ def test_admin_admits_governance_roles(membership, admin, newcomer, members):
     assert membership.hasActiveRole(newcomer, ROLE_REGULATOR)
 
 
-@pytest.mark.parametrize(
-    "roles", [ROLE_OPERATOR, ROLE_REGULATOR, ROLE_SUPPLIER | ROLE_REGULATOR, 0x7F]
-)
-def test_operator_may_not_grant_governance_roles(
-    membership, token, operator, newcomer, members, roles
-):
+@pytest.mark.parametrize("roles", [ROLE_OPERATOR, ROLE_REGULATOR, ROLE_SUPPLIER | ROLE_REGULATOR, 0x7F])
+def test_operator_may_not_grant_governance_roles(membership, token, operator, newcomer, members, roles):
     with rejected(err("MembershipRoleNotGrantable", operator, roles), membership, token, newcomer):
         membership.admit(newcomer, roles, h("id:new"), {"from": operator})
     assert membership.accountOf(h("id:new")) == brownie.ZERO_ADDRESS
 
 
 def test_admit_by_non_operator_reverts(membership, token, suppliers, newcomer, members):
-    with rejected(
-        err("MembershipUnauthorized", suppliers[0], ROLE_OPERATOR), membership, token, newcomer
-    ):
+    with rejected(err("MembershipUnauthorized", suppliers[0], ROLE_OPERATOR), membership, token, newcomer):
         membership.admit(newcomer, ROLE_SUPPLIER, h("id:new"), {"from": suppliers[0]})
 
 
 def test_admit_by_outsider_reverts(membership, token, outsider, newcomer, members):
-    with rejected(
-        err("MembershipUnauthorized", outsider, ROLE_OPERATOR), membership, token, newcomer
-    ):
+    with rejected(err("MembershipUnauthorized", outsider, ROLE_OPERATOR), membership, token, newcomer):
         membership.admit(newcomer, ROLE_SUPPLIER, h("id:new"), {"from": outsider})
 
 
 def test_admit_by_suspended_operator_reverts(membership, token, admin, operator, newcomer, members):
     membership.suspend(operator, REASON, {"from": admin})
-    with rejected(
-        err("MembershipUnauthorized", operator, ROLE_OPERATOR), membership, token, newcomer
-    ):
+    with rejected(err("MembershipUnauthorized", operator, ROLE_OPERATOR), membership, token, newcomer):
         membership.admit(newcomer, ROLE_SUPPLIER, h("id:new"), {"from": operator})
 
 
-def test_admit_by_frozen_operator_reverts(
-    membership, token, regulator, operator, newcomer, members
-):
+def test_admit_by_frozen_operator_reverts(membership, token, regulator, operator, newcomer, members):
     membership.freeze(operator, ORDER, {"from": regulator})
-    with rejected(
-        err("MembershipUnauthorized", operator, ROLE_OPERATOR), membership, token, newcomer
-    ):
+    with rejected(err("MembershipUnauthorized", operator, ROLE_OPERATOR), membership, token, newcomer):
         membership.admit(newcomer, ROLE_SUPPLIER, h("id:new"), {"from": operator})
 
 
@@ -234,13 +220,9 @@ def test_admin_grants_governance_role_to_member(membership, admin, suppliers, me
     assert membership.hasActiveRole(suppliers[0], ROLE_REGULATOR)
 
 
-def test_operator_may_not_grant_governance_role_via_set_roles(
-    membership, token, operator, suppliers, members
-):
+def test_operator_may_not_grant_governance_role_via_set_roles(membership, token, operator, suppliers, members):
     roles = ROLE_SUPPLIER | ROLE_REGULATOR
-    with rejected(
-        err("MembershipRoleNotGrantable", operator, roles), membership, token, suppliers[0]
-    ):
+    with rejected(err("MembershipRoleNotGrantable", operator, roles), membership, token, suppliers[0]):
         membership.setRoles(suppliers[0], roles, {"from": operator})
 
 
@@ -255,9 +237,7 @@ def test_operator_may_not_remove_governance_role(membership, token, operator, re
         membership.setRoles(regulator, ROLE_AUDITOR, {"from": operator})
 
 
-def test_operator_may_not_change_another_operators_roles(
-    membership, token, admin, operator, newcomer, members
-):
+def test_operator_may_not_change_another_operators_roles(membership, token, admin, operator, newcomer, members):
     membership.admit(newcomer, ROLE_OPERATOR, h("id:op2"), {"from": admin})
     with rejected(
         err("MembershipRoleNotGrantable", operator, ROLE_OPERATOR | ROLE_SUPPLIER),
@@ -275,9 +255,7 @@ def test_set_roles_to_zero_reverts(membership, token, admin, suppliers, members)
 
 def test_set_roles_with_unknown_bit_reverts(membership, token, admin, suppliers, members):
     # The error carries the union of old and new roles, which is what the grant check sees.
-    with rejected(
-        err("MembershipInvalidRoles", ROLE_UNKNOWN | ROLE_SUPPLIER), membership, token, suppliers[0]
-    ):
+    with rejected(err("MembershipInvalidRoles", ROLE_UNKNOWN | ROLE_SUPPLIER), membership, token, suppliers[0]):
         membership.setRoles(suppliers[0], ROLE_UNKNOWN, {"from": admin})
 
 
@@ -287,9 +265,7 @@ def test_set_roles_of_non_member_reverts(membership, token, admin, newcomer, mem
 
 
 def test_set_roles_by_outsider_reverts(membership, token, outsider, suppliers, members):
-    with rejected(
-        err("MembershipUnauthorized", outsider, ROLE_OPERATOR), membership, token, suppliers[0]
-    ):
+    with rejected(err("MembershipUnauthorized", outsider, ROLE_OPERATOR), membership, token, suppliers[0]):
         membership.setRoles(suppliers[0], ROLE_FINANCIER, {"from": outsider})
 
 
@@ -318,9 +294,7 @@ def test_suspend_without_reason_reverts(membership, token, operator, suppliers, 
 
 def test_suspend_suspended_member_reverts(membership, token, operator, suppliers, members):
     membership.suspend(suppliers[0], REASON, {"from": operator})
-    with rejected(
-        err("MembershipWrongStatus", suppliers[0], SUSPENDED), membership, token, suppliers[0]
-    ):
+    with rejected(err("MembershipWrongStatus", suppliers[0], SUSPENDED), membership, token, suppliers[0]):
         membership.suspend(suppliers[0], REASON, {"from": operator})
 
 
@@ -330,13 +304,9 @@ def test_suspend_non_member_reverts(membership, token, operator, newcomer, membe
 
 
 @pytest.mark.parametrize("caller_name", ["regulator", "outsider", "core"])
-def test_suspend_by_non_operator_reverts(
-    membership, token, suppliers, members, caller_name, request
-):
+def test_suspend_by_non_operator_reverts(membership, token, suppliers, members, caller_name, request):
     caller = request.getfixturevalue(caller_name)
-    with rejected(
-        err("MembershipUnauthorized", caller, ROLE_OPERATOR), membership, token, suppliers[0]
-    ):
+    with rejected(err("MembershipUnauthorized", caller, ROLE_OPERATOR), membership, token, suppliers[0]):
         membership.suspend(suppliers[0], REASON, {"from": caller})
 
 
@@ -350,9 +320,7 @@ def test_operator_reinstates_member(membership, token, operator, suppliers, memb
 
 
 def test_reinstate_active_member_reverts(membership, token, operator, suppliers, members):
-    with rejected(
-        err("MembershipWrongStatus", suppliers[0], ACTIVE), membership, token, suppliers[0]
-    ):
+    with rejected(err("MembershipWrongStatus", suppliers[0], ACTIVE), membership, token, suppliers[0]):
         membership.reinstate(suppliers[0], {"from": operator})
 
 
@@ -361,13 +329,9 @@ def test_reinstate_non_member_reverts(membership, token, operator, newcomer, mem
         membership.reinstate(newcomer, {"from": operator})
 
 
-def test_reinstate_by_non_operator_reverts(
-    membership, token, operator, regulator, suppliers, members
-):
+def test_reinstate_by_non_operator_reverts(membership, token, operator, regulator, suppliers, members):
     membership.suspend(suppliers[0], REASON, {"from": operator})
-    with rejected(
-        err("MembershipUnauthorized", regulator, ROLE_OPERATOR), membership, token, suppliers[0]
-    ):
+    with rejected(err("MembershipUnauthorized", regulator, ROLE_OPERATOR), membership, token, suppliers[0]):
         membership.reinstate(suppliers[0], {"from": regulator})
 
 
@@ -390,17 +354,13 @@ def test_admin_freezes_member(membership, admin, suppliers, members):
 
 
 def test_operator_may_not_freeze(membership, token, operator, suppliers, members):
-    with rejected(
-        err("MembershipUnauthorized", operator, ROLE_REGULATOR), membership, token, suppliers[0]
-    ):
+    with rejected(err("MembershipUnauthorized", operator, ROLE_REGULATOR), membership, token, suppliers[0]):
         membership.freeze(suppliers[0], ORDER, {"from": operator})
 
 
 def test_frozen_regulator_may_not_freeze(membership, token, admin, regulator, suppliers, members):
     membership.freeze(regulator, ORDER, {"from": admin})
-    with rejected(
-        err("MembershipUnauthorized", regulator, ROLE_REGULATOR), membership, token, suppliers[0]
-    ):
+    with rejected(err("MembershipUnauthorized", regulator, ROLE_REGULATOR), membership, token, suppliers[0]):
         membership.freeze(suppliers[0], ORDER, {"from": regulator})
 
 
@@ -411,9 +371,7 @@ def test_freeze_without_reason_reverts(membership, token, regulator, suppliers, 
 
 def test_freeze_frozen_member_reverts(membership, token, regulator, suppliers, members):
     membership.freeze(suppliers[0], ORDER, {"from": regulator})
-    with rejected(
-        err("MembershipFreezeUnchanged", suppliers[0], True), membership, token, suppliers[0]
-    ):
+    with rejected(err("MembershipFreezeUnchanged", suppliers[0], True), membership, token, suppliers[0]):
         membership.freeze(suppliers[0], ORDER, {"from": regulator})
 
 
@@ -432,9 +390,7 @@ def test_regulator_unfreezes_member(membership, token, regulator, suppliers, mem
     assert holder(token, suppliers[0]) == (0, True, True)
 
 
-def test_unfreeze_of_suspended_member_keeps_receipts_closed(
-    membership, token, admin, suppliers, members
-):
+def test_unfreeze_of_suspended_member_keeps_receipts_closed(membership, token, admin, suppliers, members):
     membership.suspend(suppliers[0], REASON, {"from": admin})
     membership.freeze(suppliers[0], ORDER, {"from": admin})
     membership.unfreeze(suppliers[0], ORDER, {"from": admin})
@@ -442,9 +398,7 @@ def test_unfreeze_of_suspended_member_keeps_receipts_closed(
 
 
 def test_unfreeze_of_unfrozen_member_reverts(membership, token, regulator, suppliers, members):
-    with rejected(
-        err("MembershipFreezeUnchanged", suppliers[0], False), membership, token, suppliers[0]
-    ):
+    with rejected(err("MembershipFreezeUnchanged", suppliers[0], False), membership, token, suppliers[0]):
         membership.unfreeze(suppliers[0], ORDER, {"from": regulator})
 
 
@@ -456,9 +410,7 @@ def test_unfreeze_without_reason_reverts(membership, token, regulator, suppliers
 
 def test_operator_may_not_unfreeze(membership, token, regulator, operator, suppliers, members):
     membership.freeze(suppliers[0], ORDER, {"from": regulator})
-    with rejected(
-        err("MembershipUnauthorized", operator, ROLE_REGULATOR), membership, token, suppliers[0]
-    ):
+    with rejected(err("MembershipUnauthorized", operator, ROLE_REGULATOR), membership, token, suppliers[0]):
         membership.unfreeze(suppliers[0], ORDER, {"from": operator})
 
 
@@ -497,13 +449,9 @@ def test_transfer_admin_by_non_admin_reverts(membership, token, operator, candid
         membership.transferAdmin(candidate, {"from": operator})
 
 
-def test_accept_admin_by_non_pending_account_reverts(
-    membership, token, admin, candidate, outsider, members
-):
+def test_accept_admin_by_non_pending_account_reverts(membership, token, admin, candidate, outsider, members):
     membership.transferAdmin(candidate, {"from": admin})
-    with rejected(
-        err("MembershipNotPendingAdmin", outsider, candidate), membership, token, outsider
-    ):
+    with rejected(err("MembershipNotPendingAdmin", outsider, candidate), membership, token, outsider):
         membership.acceptAdmin({"from": outsider})
 
 
@@ -535,9 +483,7 @@ def test_proposing_zero_cancels_hand_over(membership, token, admin, candidate, m
 def test_second_proposal_replaces_the_first(membership, token, admin, candidate, newcomer, members):
     membership.transferAdmin(candidate, {"from": admin})
     membership.transferAdmin(newcomer, {"from": admin})
-    with rejected(
-        err("MembershipNotPendingAdmin", candidate, newcomer), membership, token, candidate
-    ):
+    with rejected(err("MembershipNotPendingAdmin", candidate, newcomer), membership, token, candidate):
         membership.acceptAdmin({"from": candidate})
     membership.acceptAdmin({"from": newcomer})
     assert membership.admin() == newcomer
@@ -581,13 +527,8 @@ def test_add_listener_beyond_maximum_reverts(ListenerProbe, membership, token, a
         membership.addListener(probes[3], {"from": admin})
 
 
-def test_extra_payable_tokens_can_listen(
-    PayableToken, membership, registry, relay, admin, newcomer, members
-):
-    extra = [
-        PayableToken.deploy(membership, registry, 100, 86_400, relay, {"from": admin})
-        for _ in range(3)
-    ]
+def test_extra_payable_tokens_can_listen(PayableToken, membership, registry, relay, admin, newcomer, members):
+    extra = [PayableToken.deploy(membership, registry, 100, 86_400, relay, {"from": admin}) for _ in range(3)]
     for t in extra:
         membership.addListener(t, {"from": admin})
     membership.admit(newcomer, ROLE_FINANCIER, h("id:new"), {"from": admin})
@@ -618,9 +559,7 @@ def test_listener_is_told_of_each_change(membership, admin, regulator, newcomer,
         )
 
 
-def test_listener_added_late_learns_nothing_until_refresh(
-    membership, admin, suppliers, probe, outsider, members
-):
+def test_listener_added_late_learns_nothing_until_refresh(membership, admin, suppliers, probe, outsider, members):
     membership.addListener(probe, {"from": admin})
     assert probe.calls() == 0  # existing members are not replayed
     membership.refresh(suppliers[0], {"from": outsider})  # anyone may refresh

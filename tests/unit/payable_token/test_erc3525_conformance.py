@@ -88,22 +88,14 @@ def test_published_interface_ids_match_the_abis():
 @pytest.mark.parametrize("published", ["IERC3525", "IERC721"])
 def test_abi_has_every_published_function(PayableToken, published):
     ours = _functions(PayableToken.abi)
-    missing = {
-        sel.hex(): sig
-        for sel, sig in _functions(_published_abi(published)).items()
-        if ours.get(sel) != sig
-    }
+    missing = {sel.hex(): sig for sel, sig in _functions(_published_abi(published)).items() if ours.get(sel) != sig}
     assert missing == {}
 
 
 @pytest.mark.parametrize("published", ["IERC3525", "IERC721"])
 def test_abi_has_every_published_event(PayableToken, published):
     ours = _events(PayableToken.abi)
-    missing = {
-        topic.hex(): sig
-        for topic, sig in _events(_published_abi(published)).items()
-        if ours.get(topic) != sig
-    }
+    missing = {topic.hex(): sig for topic, sig in _events(_published_abi(published)).items() if ours.get(topic) != sig}
     assert missing == {}
 
 

@@ -100,9 +100,7 @@ def test_split_to_receiver_calls_its_hook(token, issue, suppliers, recording):
 
 def test_value_into_receivers_piece_calls_its_hook(token, issue, suppliers, recording):
     _, p1 = issue()
-    mine = token.transferFrom[SPLIT](
-        p1, recording, 1_000 * CENTS, {"from": suppliers[0]}
-    ).return_value
+    mine = token.transferFrom[SPLIT](p1, recording, 1_000 * CENTS, {"from": suppliers[0]}).return_value
     tx = token.transferFrom[MOVE](p1, mine, 250 * CENTS, {"from": suppliers[0]})
     assert token.balanceOf["uint256"](mine) == 1_250 * CENTS
     assert recording.valueCalls() == 2
@@ -122,9 +120,7 @@ def test_hook_reports_the_operator_not_the_owner(token, issue, suppliers, record
     assert tx.events["ValueReceived"]["operator"] == suppliers[5]
 
 
-def test_split_to_receiver_with_wrong_selector_reverts_and_nothing_moves(
-    token, issue, suppliers, wrong_selector
-):
+def test_split_to_receiver_with_wrong_selector_reverts_and_nothing_moves(token, issue, suppliers, wrong_selector):
     payable_id, p1 = issue()
     before = _snapshot(token, payable_id, [p1], [suppliers[0], wrong_selector])
     with brownie.reverts(err("PayableReceiverRejected", wrong_selector)):
@@ -149,14 +145,10 @@ def test_contract_without_erc165_still_receives_value(token, issue, suppliers, p
     assert token.balanceOf["uint256"](child) == 1_500 * CENTS
 
 
-def test_plain_whole_transfer_to_contract_calls_no_hook(
-    token, issue, suppliers, recording, reverting
-):
+def test_plain_whole_transfer_to_contract_calls_no_hook(token, issue, suppliers, recording, reverting):
     # transferFrom(address,address,uint256) is the unsafe ERC-721 transfer: no hook at all.
     _, p1 = issue()
-    p2 = token.transferFrom[SPLIT](
-        p1, suppliers[0], 1_000 * CENTS, {"from": suppliers[0]}
-    ).return_value
+    p2 = token.transferFrom[SPLIT](p1, suppliers[0], 1_000 * CENTS, {"from": suppliers[0]}).return_value
     token.transferFrom[WHOLE](suppliers[0], reverting, p2, {"from": suppliers[0]})
     assert token.ownerOf(p2) == reverting
     token.transferFrom[WHOLE](suppliers[0], recording, p1, {"from": suppliers[0]})
@@ -168,9 +160,7 @@ def test_plain_whole_transfer_to_contract_calls_no_hook(
 
 def test_safe_transfer_to_erc721_receiver_calls_its_hook(token, issue, suppliers, recording):
     _, p1 = issue()
-    tx = token.safeTransferFrom[SAFE_DATA](
-        suppliers[0], recording, p1, b"note", {"from": suppliers[0]}
-    )
+    tx = token.safeTransferFrom[SAFE_DATA](suppliers[0], recording, p1, b"note", {"from": suppliers[0]})
     assert token.ownerOf(p1) == recording
     assert recording.tokenCalls() == 1
     ev = tx.events["TokenReceived"]
@@ -190,17 +180,13 @@ def test_safe_transfer_without_data_passes_empty_data(token, issue, suppliers, r
 
 
 @pytest.mark.parametrize("receiver_name", ["plain", "wrong_selector", "reverting"])
-def test_safe_transfer_to_non_receiver_reverts_and_nothing_moves(
-    token, issue, suppliers, receiver_name, request
-):
+def test_safe_transfer_to_non_receiver_reverts_and_nothing_moves(token, issue, suppliers, receiver_name, request):
     receiver = request.getfixturevalue(receiver_name)
     payable_id, p1 = issue()
     before = _snapshot(token, payable_id, [p1], [suppliers[0], receiver])
     for signature, args in ((SAFE, ()), (SAFE_DATA, (b"x",))):
         with brownie.reverts(err("PayableReceiverRejected", receiver)):
-            token.safeTransferFrom[signature](
-                suppliers[0], receiver, p1, *args, {"from": suppliers[0]}
-            )
+            token.safeTransferFrom[signature](suppliers[0], receiver, p1, *args, {"from": suppliers[0]})
     assert _snapshot(token, payable_id, [p1], [suppliers[0], receiver]) == before
 
 
@@ -225,9 +211,7 @@ def test_reentrant_split_from_erc3525_hook_is_refused(token, issue, suppliers, h
     assert token.payableOf(payable_id)["pieceCount"] == 2
 
 
-def test_reentrant_split_that_bubbles_fails_the_delivery_and_nothing_moves(
-    token, issue, suppliers, hostile
-):
+def test_reentrant_split_that_bubbles_fails_the_delivery_and_nothing_moves(token, issue, suppliers, hostile):
     payable_id, p1 = issue()
     incoming = _next_piece(token, payable_id, p1)
     hostile.arm(token.transferFrom[SPLIT].encode_input(incoming, suppliers[2], 500 * CENTS), False)
@@ -240,9 +224,7 @@ def test_reentrant_split_that_bubbles_fails_the_delivery_and_nothing_moves(
 
 def test_reentrant_value_move_from_erc3525_hook_is_refused(token, issue, suppliers, hostile):
     payable_id, p1 = issue()
-    side = token.transferFrom[SPLIT](
-        p1, suppliers[2], 1_000 * CENTS, {"from": suppliers[0]}
-    ).return_value
+    side = token.transferFrom[SPLIT](p1, suppliers[2], 1_000 * CENTS, {"from": suppliers[0]}).return_value
     incoming = _next_piece(token, payable_id, p1)
     hostile.arm(token.transferFrom[MOVE].encode_input(incoming, side, 500 * CENTS), True)
     token.transferFrom[SPLIT](p1, hostile, 1_000 * CENTS, {"from": suppliers[0]})
@@ -276,9 +258,7 @@ def test_reentrant_transfer_from_erc721_hook_is_refused(token, issue, suppliers,
     assert token.ownerOf(p1) == hostile
 
 
-def test_reentrant_split_from_erc721_hook_that_bubbles_fails_the_transfer(
-    token, issue, suppliers, hostile
-):
+def test_reentrant_split_from_erc721_hook_that_bubbles_fails_the_transfer(token, issue, suppliers, hostile):
     payable_id, p1 = issue()
     hostile.arm(token.transferFrom[SPLIT].encode_input(p1, suppliers[2], 500 * CENTS), False)
     before = _snapshot(token, payable_id, [p1], [suppliers[0], suppliers[2], hostile])

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tierchain.merkle import MerkleTree, leaf_hash
+from tierchain.core.merkle import MerkleTree, leaf_hash
 
 ROLE_OPERATOR = 1
 ROLE_CORE_ENTERPRISE = 2
@@ -168,9 +168,7 @@ def build_package(invoices: Sequence[Invoice], total_cents: int = 1_000_000_00) 
 def make_package() -> Callable[..., Package]:
     """Build a package (not registered) of n random invoices, or of the given ones."""
 
-    def make(
-        n: int = 4, invoices: Sequence[Invoice] | None = None, total_cents: int = 1_000_000_00
-    ) -> Package:
+    def make(n: int = 4, invoices: Sequence[Invoice] | None = None, total_cents: int = 1_000_000_00) -> Package:
         return build_package(invoices if invoices is not None else random_invoices(n), total_cents)
 
     return make
@@ -242,6 +240,4 @@ ZERO_PACKAGE = ["0x" + "00" * 20, 0, 0, "0x" + "00" * 20, 0, 0, 0]
 
 def state_of(registry: Any, *roots: bytes) -> list[Any]:
     """Everything a rejected call must leave unchanged."""
-    return plain(
-        [registry.token(), *[(registry.packageOf(r), registry.sequenceOf(r)) for r in roots]]
-    )
+    return plain([registry.token(), *[(registry.packageOf(r), registry.sequenceOf(r)) for r in roots]])

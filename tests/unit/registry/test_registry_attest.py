@@ -8,9 +8,7 @@ from conftest import Invoice, build_package, err, hexed, random_invoices, state_
 ACTIVE, VOIDED = 1, 2
 
 
-def test_attest_valid_proof_emits_invoice_attested(
-    registry: Any, registered: Any, financier: Any
-) -> None:
+def test_attest_valid_proof_emits_invoice_attested(registry: Any, registered: Any, financier: Any) -> None:
     invoice = registered.invoices[2]
     tx = registry.attestInvoice(
         registered.root, invoice.key, invoice.details, registered.proof(invoice),
@@ -36,9 +34,7 @@ def test_attest_changes_no_state(registry: Any, registered: Any, financier: Any)
     assert state_of(registry, registered.root) == before
 
 
-def test_attest_one_invoice_package_with_empty_proof(
-    registry: Any, register: Any, financier: Any
-) -> None:
+def test_attest_one_invoice_package_with_empty_proof(registry: Any, register: Any, financier: Any) -> None:
     package = build_package(random_invoices(1))
     register(package)
     invoice = package.invoices[0]
@@ -57,9 +53,7 @@ def test_attest_in_voided_package_records_voided_status(
         shared.key, registered.root, shared.details, registered.proof(shared),
         later.root, shared.details, later.proof(shared), {"from": financier},
     )  # fmt: skip
-    tx = registry.attestInvoice(
-        later.root, shared.key, shared.details, later.proof(shared), {"from": financier}
-    )
+    tx = registry.attestInvoice(later.root, shared.key, shared.details, later.proof(shared), {"from": financier})
     assert tx.events["InvoiceAttested"]["status"] == VOIDED
 
 

@@ -25,9 +25,7 @@ def test_bind_token_by_admin(unbound_registry: Any, admin: Any, token: Any) -> N
     assert tx.events["TokenBound"] == {"token": token.address, "by": admin.address}
 
 
-def test_bind_token_by_non_admin_reverts(
-    unbound_registry: Any, core: Any, token: Any, admin: Any
-) -> None:
+def test_bind_token_by_non_admin_reverts(unbound_registry: Any, core: Any, token: Any, admin: Any) -> None:
     with brownie.reverts(err("RegistryNotAdmin", core, admin)):
         unbound_registry.bindToken(token, {"from": core})
     assert unbound_registry.token() == brownie.ZERO_ADDRESS
@@ -45,9 +43,7 @@ def test_bind_token_twice_reverts(registry: Any, admin: Any, token: Any, outside
     assert registry.token() == token.address
 
 
-def test_bind_follows_admin_handover(
-    unbound_registry: Any, membership: Any, admin: Any, outsider: Any
-) -> None:
+def test_bind_follows_admin_handover(unbound_registry: Any, membership: Any, admin: Any, outsider: Any) -> None:
     membership.transferAdmin(outsider, {"from": admin})
     membership.acceptAdmin({"from": outsider})
     with brownie.reverts(err("RegistryNotAdmin", admin, outsider)):

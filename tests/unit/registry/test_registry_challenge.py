@@ -18,9 +18,7 @@ def duplicate(registered: Any, make_package: Any, register: Any, core2: Any, sup
     return package
 
 
-def challenge(
-    registry: Any, key: bytes, first: tuple[Any, Invoice], second: tuple[Any, Invoice], sender: Any
-) -> Any:
+def challenge(registry: Any, key: bytes, first: tuple[Any, Invoice], second: tuple[Any, Invoice], sender: Any) -> Any:
     (pa, ia), (pb, ib) = first, second
     return registry.voidDuplicate(
         key, pa.root, ia.details, pa.proof(ia), pb.root, ib.details, pb.proof(ib), {"from": sender}
@@ -113,9 +111,7 @@ def test_earlier_package_keeps_the_invoice_even_when_voided(
     assert tx.events["PackageVoided"]["earlierRoot"] == hexed(duplicate.root)
 
 
-def test_voiding_a_voided_package_reverts(
-    registry: Any, registered: Any, duplicate: Any, outsider: Any
-) -> None:
+def test_voiding_a_voided_package_reverts(registry: Any, registered: Any, duplicate: Any, outsider: Any) -> None:
     a, b = shared_pair(registered, duplicate)
     challenge(registry, a.key, (registered, a), (duplicate, b), outsider)
     before = state_of(registry, registered.root, duplicate.root)
@@ -147,9 +143,7 @@ def test_unknown_package_reverts(
     assert state_of(registry, registered.root, unregistered.root) == before
 
 
-def test_invalid_proof_a_reverts(
-    registry: Any, registered: Any, duplicate: Any, outsider: Any
-) -> None:
+def test_invalid_proof_a_reverts(registry: Any, registered: Any, duplicate: Any, outsider: Any) -> None:
     a, b = shared_pair(registered, duplicate)
     forged = b"\x66" * 32
     before = state_of(registry, registered.root, duplicate.root)
@@ -167,9 +161,7 @@ def test_invalid_proof_a_reverts(
     assert state_of(registry, registered.root, duplicate.root) == before
 
 
-def test_invalid_proof_b_reverts(
-    registry: Any, registered: Any, duplicate: Any, outsider: Any
-) -> None:
+def test_invalid_proof_b_reverts(registry: Any, registered: Any, duplicate: Any, outsider: Any) -> None:
     a, b = shared_pair(registered, duplicate)
     before = state_of(registry, registered.root, duplicate.root)
     with brownie.reverts(err("RegistryInvalidProof", duplicate.root, a.key, b.details)):
@@ -186,9 +178,7 @@ def test_invalid_proof_b_reverts(
     assert state_of(registry, registered.root, duplicate.root) == before
 
 
-def test_different_invoices_are_not_duplicates(
-    registry: Any, registered: Any, duplicate: Any, outsider: Any
-) -> None:
+def test_different_invoices_are_not_duplicates(registry: Any, registered: Any, duplicate: Any, outsider: Any) -> None:
     a = registered.invoices[0]
     other = duplicate.invoices[0]
     with brownie.reverts(err("RegistryInvalidProof", duplicate.root, a.key, other.details)):

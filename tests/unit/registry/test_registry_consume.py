@@ -8,9 +8,7 @@ from conftest import Invoice, err, hexed, random_invoices, state_of
 TOTAL = 1_000_000_00  # the `registered` package's total, in cents
 
 
-def test_consume_records_issued_and_emits(
-    registry: Any, registered: Any, token: Any, core: Any, supplier: Any
-) -> None:
+def test_consume_records_issued_and_emits(registry: Any, registered: Any, token: Any, core: Any, supplier: Any) -> None:
     tx = registry.consume(registered.root, core, supplier, 300_000_00, {"from": token})
     assert registry.packageOf(registered.root)[5] == 300_000_00
     assert tx.events["PackageConsumed"] == {
@@ -23,17 +21,13 @@ def test_consume_records_issued_and_emits(
     assert registry.packageOf(registered.root)[5] == 500_000_00
 
 
-def test_consume_exactly_the_total(
-    registry: Any, registered: Any, token: Any, core: Any, supplier: Any
-) -> None:
+def test_consume_exactly_the_total(registry: Any, registered: Any, token: Any, core: Any, supplier: Any) -> None:
     registry.consume(registered.root, core, supplier, TOTAL - 1, {"from": token})
     registry.consume(registered.root, core, supplier, 1, {"from": token})
     assert registry.packageOf(registered.root)[5] == TOTAL
 
 
-def test_consume_above_the_total_reverts(
-    registry: Any, registered: Any, token: Any, core: Any, supplier: Any
-) -> None:
+def test_consume_above_the_total_reverts(registry: Any, registered: Any, token: Any, core: Any, supplier: Any) -> None:
     registry.consume(registered.root, core, supplier, TOTAL - 10, {"from": token})
     before = state_of(registry, registered.root)
     with brownie.reverts(err("RegistryExceedsTotal", registered.root, TOTAL - 10, 11, TOTAL)):
@@ -49,18 +43,14 @@ def test_consume_huge_amount_reverts_without_overflow(
         registry.consume(registered.root, core, supplier, huge, {"from": token})
 
 
-def test_consume_by_non_token_reverts(
-    registry: Any, registered: Any, token: Any, core: Any, supplier: Any
-) -> None:
+def test_consume_by_non_token_reverts(registry: Any, registered: Any, token: Any, core: Any, supplier: Any) -> None:
     before = state_of(registry, registered.root)
     with brownie.reverts(err("RegistryNotToken", core, token)):
         registry.consume(registered.root, core, supplier, 1, {"from": core})
     assert state_of(registry, registered.root) == before
 
 
-def test_consume_before_a_token_is_bound_reverts(
-    unbound_registry: Any, core: Any, supplier: Any
-) -> None:
+def test_consume_before_a_token_is_bound_reverts(unbound_registry: Any, core: Any, supplier: Any) -> None:
     with brownie.reverts(err("RegistryNotToken", core, brownie.ZERO_ADDRESS)):
         unbound_registry.consume(b"\x01" * 32, core, supplier, 1, {"from": core})
 
@@ -83,16 +73,12 @@ def test_consume_with_wrong_creditor_reverts(
     assert state_of(registry, registered.root) == before
 
 
-def test_consume_zero_reverts(
-    registry: Any, registered: Any, token: Any, core: Any, supplier: Any
-) -> None:
+def test_consume_zero_reverts(registry: Any, registered: Any, token: Any, core: Any, supplier: Any) -> None:
     with brownie.reverts(err("RegistryZeroAmount", registered.root)):
         registry.consume(registered.root, core, supplier, 0, {"from": token})
 
 
-def test_consume_unknown_package_reverts(
-    registry: Any, token: Any, core: Any, supplier: Any
-) -> None:
+def test_consume_unknown_package_reverts(registry: Any, token: Any, core: Any, supplier: Any) -> None:
     with brownie.reverts(err("RegistryUnknownPackage", b"\x05" * 32)):
         registry.consume(b"\x05" * 32, core, supplier, 1, {"from": token})
 

@@ -5,14 +5,12 @@ from typing import Any
 import pytest
 from conftest import Invoice, build_package, hexed, random_invoices
 
-from tierchain.merkle import hash_pair, keccak, verify
+from tierchain.core.merkle import hash_pair, keccak, verify
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 5, 7, 33])
 @pytest.mark.parametrize("position", ["first", "middle", "last"])
-def test_proof_of_any_position_verifies(
-    registry: Any, register: Any, n: int, position: str
-) -> None:
+def test_proof_of_any_position_verifies(registry: Any, register: Any, n: int, position: str) -> None:
     package = build_package(random_invoices(n))
     register(package)
     index = {"first": 0, "middle": n // 2, "last": n - 1}[position]
@@ -26,9 +24,7 @@ def test_every_invoice_of_odd_package_verifies(registry: Any, register: Any, n: 
     package = build_package(random_invoices(n))
     register(package)
     for invoice in package.invoices:
-        assert registry.verifyInvoice(
-            package.root, invoice.key, invoice.details, package.proof(invoice)
-        )
+        assert registry.verifyInvoice(package.root, invoice.key, invoice.details, package.proof(invoice))
 
 
 def test_one_invoice_package_has_empty_proof(registry: Any, register: Any) -> None:
@@ -55,20 +51,13 @@ def test_tampered_key_is_rejected(registry: Any, registered: Any) -> None:
 
 def test_proof_of_another_invoice_is_rejected(registry: Any, registered: Any) -> None:
     invoice, other = registered.invoices[0], registered.invoices[1]
-    assert (
-        registry.verifyInvoice(
-            registered.root, invoice.key, invoice.details, registered.proof(other)
-        )
-        is False
-    )
+    assert registry.verifyInvoice(registered.root, invoice.key, invoice.details, registered.proof(other)) is False
 
 
 def test_truncated_proof_is_rejected(registry: Any, registered: Any) -> None:
     invoice = registered.invoices[0]
     proof = registered.proof(invoice)
-    assert (
-        registry.verifyInvoice(registered.root, invoice.key, invoice.details, proof[:-1]) is False
-    )
+    assert registry.verifyInvoice(registered.root, invoice.key, invoice.details, proof[:-1]) is False
 
 
 def test_inner_node_passed_off_as_leaf_is_rejected(registry: Any, register: Any) -> None:
@@ -90,20 +79,14 @@ def test_proof_against_another_package_is_rejected(
     other = make_package(5)
     register(other)
     invoice = registered.invoices[0]
-    assert (
-        registry.verifyInvoice(other.root, invoice.key, invoice.details, registered.proof(invoice))
-        is False
-    )
+    assert registry.verifyInvoice(other.root, invoice.key, invoice.details, registered.proof(invoice)) is False
 
 
 def test_valid_proof_for_unregistered_root_is_rejected(registry: Any, make_package: Any) -> None:
     package = make_package(5)
     invoice = package.invoices[0]
     assert verify(package.proof(invoice), package.root, invoice.leaf)
-    assert (
-        registry.verifyInvoice(package.root, invoice.key, invoice.details, package.proof(invoice))
-        is False
-    )
+    assert registry.verifyInvoice(package.root, invoice.key, invoice.details, package.proof(invoice)) is False
 
 
 def test_voided_package_still_proves_membership(
@@ -128,21 +111,15 @@ def test_voided_package_still_proves_membership(
         later.proof(shared),
         {"from": outsider},
     )
-    assert (
-        registry.verifyInvoice(later.root, shared.key, shared.details, later.proof(shared)) is True
-    )
+    assert registry.verifyInvoice(later.root, shared.key, shared.details, later.proof(shared)) is True
 
 
 def test_proof_check_as_transaction(probe: Any, register: Any, supplier: Any) -> None:
     package = build_package(random_invoices(33))
     register(package)
     invoice = package.by_position(32)
-    tx = probe.check(
-        package.root, invoice.key, invoice.details, package.proof(invoice), {"from": supplier}
-    )
+    tx = probe.check(package.root, invoice.key, invoice.details, package.proof(invoice), {"from": supplier})
     assert tx.return_value is True
     assert tx.events["InvoiceChecked"] == {"root": hexed(package.root), "valid": True}
-    bad = probe.check(
-        package.root, invoice.key, b"\x01" * 32, package.proof(invoice), {"from": supplier}
-    )
+    bad = probe.check(package.root, invoice.key, b"\x01" * 32, package.proof(invoice), {"from": supplier})
     assert bad.events["InvoiceChecked"]["valid"] is False

@@ -7,14 +7,12 @@ import pytest
 from brownie import web3
 from conftest import ROLE_CORE_ENTERPRISE, ZERO_PACKAGE, err, hexed, plain, state_of
 
-from tierchain.merkle import keccak
+from tierchain.core.merkle import keccak
 
 ACTIVE, VOIDED = 1, 2
 
 
-def test_register_stores_the_package(
-    registry: Any, make_package: Any, register: Any, core: Any, supplier: Any
-) -> None:
+def test_register_stores_the_package(registry: Any, make_package: Any, register: Any, core: Any, supplier: Any) -> None:
     package = make_package(7, total_cents=123_456_78)
     tx = register(package)
     assert plain(registry.packageOf(package.root)) == [
@@ -38,10 +36,7 @@ def test_register_writes_two_storage_words(
     package = make_package(7, total_cents=123_456_78)
     register(package)
     base = int.from_bytes(keccak(package.root + (1).to_bytes(32, "big")), "big")
-    words = [
-        int.from_bytes(web3.eth.get_storage_at(registry.address, base + i), "big")
-        for i in range(3)
-    ]
+    words = [int.from_bytes(web3.eth.get_storage_at(registry.address, base + i), "big") for i in range(3)]
     assert words[0] == int(core.address, 16) | (ACTIVE << 216) | (1 << 224)
     assert words[1] == int(supplier.address, 16) | (123_456_78 << 160) | (7 << 216)
     assert words[2] == 0
@@ -64,17 +59,13 @@ def test_register_total_above_56_bits_reverts(registry: Any, core: Any, supplier
     assert registry.sequenceOf(b"\x11" * 32) == 0
 
 
-def test_register_total_of_exactly_56_bits_is_stored(
-    registry: Any, core: Any, supplier: Any
-) -> None:
+def test_register_total_of_exactly_56_bits_is_stored(registry: Any, core: Any, supplier: Any) -> None:
     registry.registerPackage(b"\x11" * 32, 3, 2**56 - 1, supplier, b"\x22" * 32, {"from": core})
     assert registry.packageOf(b"\x11" * 32)[4] == 2**56 - 1
     assert registry.MAX_TOTAL_CENTS() == 2**56 - 1
 
 
-def test_register_emits_package_registered(
-    make_package: Any, register: Any, core: Any, supplier: Any
-) -> None:
+def test_register_emits_package_registered(make_package: Any, register: Any, core: Any, supplier: Any) -> None:
     package = make_package(3, total_cents=42)
     tx = register(package)
     assert tx.events["PackageRegistered"] == {
@@ -103,9 +94,7 @@ def test_unknown_package_is_all_zero(registry: Any) -> None:
     assert registry.sequenceOf(b"\x01" * 32) == 0
 
 
-def test_register_same_root_twice_reverts(
-    registry: Any, registered: Any, core: Any, core2: Any, supplier: Any
-) -> None:
+def test_register_same_root_twice_reverts(registry: Any, registered: Any, core: Any, core2: Any, supplier: Any) -> None:
     before = state_of(registry, registered.root)
     with brownie.reverts(err("RegistryPackageExists", registered.root, core)):
         registry.registerPackage(registered.root, 9, 9, supplier, b"\x09" * 32, {"from": core2})
@@ -119,9 +108,7 @@ def test_register_by_non_core_enterprise_reverts(
     caller = request.getfixturevalue(caller_name)
     package = make_package(2)
     with brownie.reverts(err("RegistryNotCoreEnterprise", caller)):
-        registry.registerPackage(
-            package.root, 2, 100, supplier, package.document_hash, {"from": caller}
-        )
+        registry.registerPackage(package.root, 2, 100, supplier, package.document_hash, {"from": caller})
     assert state_of(registry, package.root) == [registry.token(), [ZERO_PACKAGE, 0]]
 
 
@@ -142,9 +129,7 @@ def test_register_for_non_supplier_reverts(
     seller = request.getfixturevalue(seller_name)
     package = make_package(2)
     with brownie.reverts(err("RegistryNotSupplier", seller)):
-        registry.registerPackage(
-            package.root, 2, 100, seller, package.document_hash, {"from": core}
-        )
+        registry.registerPackage(package.root, 2, 100, seller, package.document_hash, {"from": core})
     assert registry.sequenceOf(package.root) == 0
 
 
@@ -159,9 +144,7 @@ def test_register_for_frozen_supplier_reverts(
 
 
 @pytest.mark.parametrize("field", ["root", "invoiceCount", "totalCents", "documentHash"])
-def test_register_with_zero_field_reverts(
-    registry: Any, core: Any, supplier: Any, field: str
-) -> None:
+def test_register_with_zero_field_reverts(registry: Any, core: Any, supplier: Any, field: str) -> None:
     args = {
         "root": b"\x11" * 32,
         "invoiceCount": 3,

@@ -10,8 +10,8 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from tests.conftest import ROLE_SUPPLIER, h
-from tierchain.chain import dev_accounts
-from tierchain.requests import Domain, Request, sign_request
+from tierchain.chain.local import dev_accounts
+from tierchain.clients.requests import Domain, Request, sign_request
 
 HOUR = 3_600
 

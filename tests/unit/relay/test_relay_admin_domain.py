@@ -5,7 +5,7 @@ from __future__ import annotations
 import brownie
 
 from tests.conftest import MAX_TENOR, MIN_PIECE, err
-from tierchain.requests import KINDS, AcceptPayable, Call, MoveValue, SplitPiece, TransferPiece
+from tierchain.clients.requests import KINDS, AcceptPayable, Call, MoveValue, SplitPiece, TransferPiece
 
 
 def test_erc5267_domain(relay, chain):
@@ -73,8 +73,9 @@ def test_token_binds_once(relay, token, admin):
         relay.bindToken(token, {"from": admin})
 
 
-def test_unbound_relay(RequestRelay, PayableToken, membership, registry, suppliers, admin, operator, sign,
-                       deadline, domain):
+def test_unbound_relay(
+    RequestRelay, PayableToken, membership, registry, suppliers, admin, operator, sign, deadline, domain
+):
     fresh = RequestRelay.deploy(membership, {"from": admin})
     with brownie.reverts(err("RelayTokenNotBound")):
         fresh.acceptPayable((suppliers[0].address, 1, 0, deadline), b"", {"from": operator})

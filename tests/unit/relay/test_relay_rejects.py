@@ -10,8 +10,8 @@ import pytest
 from brownie.exceptions import VirtualMachineError
 
 from tests.conftest import CENTS, err, reverts_named
-from tierchain.deploy import call_data
-from tierchain.requests import AcceptPayable, Call, Domain, MoveValue, SplitPiece, TransferPiece
+from tierchain.chain.abi import call_data
+from tierchain.clients.requests import AcceptPayable, Call, Domain, MoveValue, SplitPiece, TransferPiece
 
 
 def test_expired_request(relay, issue, suppliers, operator, sign, chain):
@@ -114,8 +114,9 @@ def test_other_chain_id_in_the_domain(relay, issue, suppliers, operator, sign, d
         relay.acceptPayable(request.abi_tuple(), sign(request, domain_=other), {"from": operator})
 
 
-def test_other_contract_in_the_domain(RequestRelay, relay, token, membership, issue, suppliers, operator, sign,
-                                      domain, deadline, admin):
+def test_other_contract_in_the_domain(
+    RequestRelay, relay, token, membership, issue, suppliers, operator, sign, domain, deadline, admin
+):
     """A request signed for one relay does not run on another (cross-contract replay)."""
     s1 = suppliers[0]
     payable_id, _ = issue(accept=False)

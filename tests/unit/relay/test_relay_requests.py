@@ -6,8 +6,8 @@ from __future__ import annotations
 import brownie
 
 from tests.conftest import CENTS, MIN_PIECE, err
-from tierchain.deploy import call_data
-from tierchain.requests import AcceptPayable, Call, MoveValue, SplitPiece, TransferPiece
+from tierchain.chain.abi import call_data
+from tierchain.clients.requests import AcceptPayable, Call, MoveValue, SplitPiece, TransferPiece
 
 
 def _th(kind: type) -> str:
@@ -42,7 +42,7 @@ def test_split_piece_relayed_returns_new_piece(relay, token, issue, suppliers, o
     tx = relay.splitPiece(request.abi_tuple(), sign(request), {"from": operator})
     new_id = tx.return_value
     assert token.ownerOf(new_id) == s2
-    assert token.balanceOf['uint256'](new_id) == 3_000 * CENTS
+    assert token.balanceOf["uint256"](new_id) == 3_000 * CENTS
     assert token.parentOf(new_id) == first
     _relayed(tx, s1, SplitPiece, 0, token)
 
@@ -53,7 +53,7 @@ def test_move_value_relayed(relay, token, issue, suppliers, operator, sign, dead
     piece = token.transferFrom["uint256,address,uint256"](first, s2, 1_000 * CENTS, {"from": s1}).return_value
     request = MoveValue(s1.address, first, piece, 500 * CENTS, 0, deadline)
     tx = relay.moveValue(request.abi_tuple(), sign(request), {"from": operator})
-    assert token.balanceOf['uint256'](piece) == 1_500 * CENTS
+    assert token.balanceOf["uint256"](piece) == 1_500 * CENTS
     _relayed(tx, s1, MoveValue, 0, token)
 
 
@@ -172,8 +172,9 @@ def test_governance_is_not_relayable(relay, token, admin, operator, sign, deadli
         relay.relayCall(request.abi_tuple(), sign(request), {"from": operator})
 
 
-def test_core_enterprise_issues_through_a_call(relay, token, currency, core, suppliers, register_package, operator,
-                                               sign, deadline, chain):
+def test_core_enterprise_issues_through_a_call(
+    relay, token, currency, core, suppliers, register_package, operator, sign, deadline, chain
+):
     """The debtor of a relayed issue is the signer (the core enterprise), not the relayer."""
     root = register_package(total=5_000 * CENTS, seller=suppliers[0])
     data = call_data(

@@ -1,0 +1,390 @@
+"""The ``tierchain`` command line: a skin over the library.
+
+One place (:class:`_Group`) turns a :class:`TierchainError` into a one-line message on stderr
+and the error class's exit code; user mistakes never print a traceback. Shared plumbing
+(connection, deployment, signer, input checks, output) is in :mod:`tierchain.cli.common`;
+each command group lives in its own module and is added here with one ``main.add_command``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any, get_args
+
+import click
+import requests
+from eth_utils.address import to_checksum_address
+from rich.console import Console
+from rich.table import Table
+
+from tierchain import __version__
+from tierchain.chain.deployment import deployment_path, state_home
+from tierchain.chain.local import (
+    LOCAL_CHAIN_IDS,
+    ChainKind,
+    LocalChain,
+    chain_status,
+    connect,
+    dev_accounts,
+    free_port,
+    start_chain,
+    stop_chain,
+)
+from tierchain.cli.common import (
+    CliState,
+    command_options,
+    format_instant,
+    json_option,
+    parse_address,
+    pass_state,
+    piece_json,
+)
+from tierchain.cli.financing import financing
+from tierchain.cli.index import index_commands
+from tierchain.cli.invoices import invoices
+from tierchain.cli.journal import JOURNAL_COMMANDS
+from tierchain.cli.members import members, role_names
+from tierchain.cli.payables import payables
+from tierchain.cli.request import request_group
+from tierchain.cli.settlement import settlement
+from tierchain.cli.trace import trace as trace_command
+from tierchain.cli.wallet import wallet
+from tierchain.core.errors import ChainError, DeploymentError, TierchainError, UsageError
+from tierchain.core.money import format_units
+from tierchain.workflows.deploy import deploy_all
+
+CHAINS = list(get_args(ChainKind))
+
+
+class _Group(click.Group):
+    """The single error exit: a :class:`TierchainError` becomes ``error: <message>`` on stderr
+    (plus ``{"error": ...}`` on stdout with ``--json``) and the error family's exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TierchainError as exc:
+            _fail(ctx, str(exc), exc.exit_code, type(exc).__name__)
+        except requests.exceptions.RequestException as exc:
+            _fail(ctx, f"lost the JSON-RPC node ({type(exc).__name__})", ChainError.exit_code,
+                  "ChainError")  # fmt: skip
+        return None
+
+
+def _fail(ctx: click.Context, message: str, code: int, kind: str) -> None:
+    state = ctx.find_object(CliState)
+    if state is not None and state.json:
+        click.echo(json.dumps({"error": {"type": kind, "message": message, "exit_code": code}}))
+    click.echo(f"error: {message}", err=True)
+    ctx.exit(code)
+
+
+def _chain_dir(kind: str, state_dir: Path | None) -> Path:
+    return state_dir or state_home() / f"chain-{kind}"
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="tierchain")
+@command_options
+def main() -> None:
+    """tierchain: divisible, transferable, financeable supply-chain payables.
+
+    Without --rpc, commands use a local Ganache kept under $TIERCHAIN_HOME (default
+    ./.tierchain), started in the background when needed. Signing: --from ADDRESS with a
+    keystore (password from a hidden prompt or --password-file), or --dev-account N on a local
+    chain. Every command takes --json for machine output.
+    """
+
+
+cli = main
+"""The same group under its former name."""
+
+
+@main.command()
+@click.option("--chain", "kind", type=click.Choice(CHAINS), default="ganache", show_default=True)
+@click.option("--port", type=int, default=None, help="RPC port (default: a free one)")
+@click.option("--invoices", "invoice_count", type=click.IntRange(1, 1_000_000), default=4000,
+              show_default=True, help="synthetic invoices in the package")  # fmt: skip
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="where the audit report and pictures go [default: <home>/demo-report]")  # fmt: skip
+@json_option
+@pass_state
+def demo(state: CliState, kind: ChainKind, port: int | None, invoice_count: int, report_dir: Path | None) -> None:
+    """Start a fresh local chain, run the whole demo story on it, write the audit report
+    (JSON, CSV, SVG provenance pictures), stop the chain."""
+    from tierchain.workflows.demo import run_demo
+
+    home = state_home() / f"demo-{kind}"
+    if home.exists():
+        shutil.rmtree(home)
+    out_dir = report_dir or state_home() / "demo-report"
+    console = Console(stderr=state.json)  # with --json the story goes to stderr
+    if not console.is_terminal:
+        console = Console(stderr=state.json, width=120)
+    console.print(f"starting {kind} (state in {home}) ...")
+    chain = start_chain(kind, port or free_port(), home)
+    try:
+        w3 = connect(chain.url)
+        result = run_demo(w3, dev_accounts(), console, home=home, invoice_count=invoice_count, report_dir=out_dir)
+    finally:
+        stop_chain(home)
+        console.print(f"{kind} stopped")
+    if state.json:
+        state.emit(
+            {
+                "payable_id": result.payable_id,
+                "payables": {label: {"id": pid, "face_value_cents": result.faces.get(pid),
+                                     **result.settlement.get(pid, {})}
+                             for label, pid in result.payables.items()},
+                "face_value_cents": result.face_value,
+                "package_root": result.package_root,
+                "invoice_count": result.invoice_count,
+                "pieces": [{**piece_json(p), "holder": result.names.get(p.owner)}
+                           for p in result.pieces if p.live],
+                "financings": result.financings,
+                "report_files": [str(f) for f in result.report_files],
+                "refused": result.rejected,
+            },
+            "",
+        )  # fmt: skip
+
+
+@main.group()
+def chain() -> None:
+    """Start, stop or inspect a local development chain."""
+
+
+_state_opt = click.option(
+    "--state-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="where the chain keeps its state (default: <home>/chain-<kind>)",
+)  # fmt: skip
+_kind_opt = click.option("--chain", "kind", type=click.Choice(CHAINS), default="ganache", show_default=True)
+
+
+def _chain_json(kind: str, running: LocalChain | None, **extra: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {"kind": kind, "running": running is not None}
+    if running is not None:
+        doc.update(url=running.url, pid=running.pid, port=running.port, state_dir=running.state_dir)
+    doc.update(extra)
+    return doc
+
+
+@chain.command("start")
+@_kind_opt
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="RPC port (ganache 8545, anvil 8546)")  # fmt: skip
+@_state_opt
+@json_option
+@pass_state
+def chain_start(state: CliState, kind: ChainKind, port: int | None, state_dir: Path | None) -> None:
+    """Start a local chain in the background; its state survives restarts."""
+    started = start_chain(kind, port, _chain_dir(kind, state_dir))
+    state.emit(
+        _chain_json(kind, started),
+        f"{kind} running at {started.url} (pid {started.pid}, state {started.state_dir})",
+    )
+
+
+@chain.command("stop")
+@_kind_opt
+@_state_opt
+@json_option
+@pass_state
+def chain_stop(state: CliState, kind: ChainKind, state_dir: Path | None) -> None:
+    """Stop the chain started from this state folder."""
+    stopped = stop_chain(_chain_dir(kind, state_dir))
+    state.emit(
+        {"kind": kind, "stopped": stopped is not None, "pid": stopped.pid if stopped else None},
+        f"{kind} stopped (pid {stopped.pid})" if stopped else f"no {kind} chain running",
+    )
+
+
+@chain.command("status")
+@_kind_opt
+@_state_opt
+@json_option
+@pass_state
+def chain_status_cmd(state: CliState, kind: ChainKind, state_dir: Path | None) -> None:
+    """Say whether the chain of this state folder runs, and where."""
+    running = chain_status(_chain_dir(kind, state_dir))
+    if running is None:
+        state.emit(_chain_json(kind, None), f"{kind}: not running")
+        return
+    w3 = connect(running.url)
+    chain_id, block = w3.eth.chain_id, w3.eth.block_number
+    state.emit(
+        _chain_json(kind, running, chain_id=chain_id, block=block),
+        f"{kind}: running at {running.url} (pid {running.pid}), chain id {chain_id}, block {block}",
+    )
+
+
+@main.command()
+@click.option(
+    "--operator",
+    "operator_address",
+    default=None,
+    metavar="ADDRESS",
+    help="the platform operator [default on local chains: development key 1]",
+)
+@click.option(
+    "--operator-account",
+    type=click.IntRange(0, 19),
+    default=None,
+    metavar="N",
+    help="the operator as a development key (local chains only)",
+)
+@click.option("--yes", is_flag=True, help="do not ask before deploying on a non-local chain")
+@command_options
+@pass_state
+def deploy(state: CliState, operator_address: str | None, operator_account: int | None, yes: bool) -> None:
+    """Deploy and wire the contract set; record it under <home>/deployments/<chain id>.json.
+
+    Signs with --from (a keystore) or --dev-account N; on a local chain without either, with
+    development key 0.
+    """
+    w3 = state.web3()
+    chain_id = state.chain_id
+    local = chain_id in LOCAL_CHAIN_IDS
+    if operator_address is not None and operator_account is not None:
+        raise UsageError("give either --operator or --operator-account, not both")
+    if operator_address is not None:
+        operator = parse_address(operator_address, "--operator")
+    elif operator_account is not None or local:
+        if not local:
+            raise UsageError(
+                f"--operator-account uses the public development keys: local chains only "
+                f"(this is chain {chain_id}); give --operator ADDRESS"
+            )
+        operator = to_checksum_address(dev_accounts()[1 if operator_account is None else operator_account].address)
+    else:
+        raise UsageError(f"chain {chain_id} is not a local chain: give --operator ADDRESS")
+    if not state.has_signer():
+        if not local:
+            raise UsageError("give the deployer: --from ADDRESS (a keystore)")
+        state.dev_account = 0
+    deployer = state.signer_address()
+    if not local and not state.json and not yes:
+        click.confirm(
+            f"deploy on chain {chain_id} from {deployer} with operator {operator}?",
+            abort=True, err=True,
+        )  # fmt: skip
+    admin = state.signer()
+    if not state.json:
+        state.stderr().print(f"chain {chain_id}; deployer {admin.address}; operator {operator}")
+    d = deploy_all(w3, admin, operator)
+    path = deployment_path(chain_id)
+    doc = {"chain_id": chain_id, "record": str(path), **d.to_json()}
+
+    def human(out: Console) -> None:
+        for name in ("membership", "registry", "relay", "token", "currency"):
+            out.print(f"  {name:<10} {d.address_of(name)}")
+        out.print(f"recorded in {path}")
+        out.print(
+            f"next: the admin admits the operator, e.g. `tierchain members admit {operator} "
+            "--role operator --identity <its legal identity>` signed by the deployer"
+        )
+
+    state.emit(doc, human)
+
+
+@main.command()
+@command_options
+@pass_state
+def status(state: CliState) -> None:
+    """The chain, the deployment, and the signer's balances and membership."""
+    w3 = state.web3()
+    block = w3.eth.get_block("latest")
+    base_fee = block.get("baseFeePerGas")
+    doc: dict[str, Any] = {
+        "chain": {
+            "url": state.url,
+            "chain_id": state.chain_id,
+            "block": int(block["number"]),
+            "block_time": format_instant(int(block["timestamp"])),
+            "base_fee_wei": int(base_fee) if base_fee is not None else None,
+            "fee_mode": "legacy" if state.legacy or base_fee is None else "eip1559",
+            "confirmations": state.confirmations,
+        }
+    }
+    c = None
+    try:
+        c = state.contracts()
+        doc["deployment"] = state.deployment().to_json()
+    except DeploymentError as exc:
+        if "no deployment recorded" not in str(exc):
+            raise
+        doc["deployment"] = None
+    if state.has_signer():
+        address = state.signer_address()
+        signer: dict[str, Any] = {
+            "address": address,
+            "ether_wei": int(w3.eth.get_balance(address)),
+            "nonce": int(w3.eth.get_transaction_count(address, "pending")),
+        }
+        if c is not None:
+            decimals = c.currency.decimals()
+            member = c.membership.member_of(address)
+            signer.update(
+                currency_symbol=c.currency.symbol(),
+                currency_balance=format_units(c.currency.balance_of(address), decimals, grouping=False),
+                pieces=c.token.piece_count_of(address),
+                member={
+                    "roles": role_names(member.roles),
+                    "status": member.status,
+                    "frozen": member.frozen,
+                },
+            )
+        doc["signer"] = signer
+
+    def human(out: Console) -> None:
+        ch = doc["chain"]
+        out.print(
+            f"chain {ch['chain_id']} at {ch['url']}: block {ch['block']} ({ch['block_time']}), "
+            f"fees {ch['fee_mode']}"
+            + (f" (base fee {ch['base_fee_wei']} wei)" if ch["base_fee_wei"] is not None else "")
+        )
+        dep = doc["deployment"]
+        if dep is None:
+            out.print("no deployment recorded for this chain: run `tierchain deploy`")
+        else:
+            table = Table(title="deployment")
+            table.add_column("contract")
+            table.add_column("address")
+            for name in ("membership", "registry", "relay", "token", "currency", "admin", "operator"):
+                table.add_row(name, dep[name])
+            out.print(table)
+        sig = doc.get("signer")
+        if sig:
+            out.print(f"signer {sig['address']}: {sig['ether_wei'] / 10**18:.6f} ETH (gas), "
+                      f"next nonce {sig['nonce']}")  # fmt: skip
+            if "member" in sig:
+                m = sig["member"]
+                out.print(
+                    f"  {sig['currency_balance']} {sig['currency_symbol']}, {sig['pieces']} "
+                    f"piece(s); member: {m['status']}"
+                    + (f" ({', '.join(m['roles'])})" if m["roles"] else "")
+                    + (" FROZEN" if m["frozen"] else "")
+                )
+
+    state.emit(doc, human)
+
+
+# Command groups of their own modules: one line each.
+main.add_command(wallet)
+main.add_command(members)
+main.add_command(invoices)
+main.add_command(payables)
+main.add_command(request_group)
+main.add_command(trace_command)
+main.add_command(financing)
+main.add_command(settlement)
+for _command in index_commands():  # index, query, export (tierchain.cli.index)
+    main.add_command(_command)
+for _command in JOURNAL_COMMANDS:
+    main.add_command(_command)
+
+
+if __name__ == "__main__":
+    main(prog_name="tierchain")
