@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 STAMP_NET := $(HOME)/.brownie/.tierchain-networks-v1
+# Debian packages the service, index and browser suites need (PostgreSQL server, Chromium, CJK fonts).
+SYSTEM_PKGS := postgresql chromium fonts-noto-cjk
 
 export SOLCX_BINARY_PATH := $(CURDIR)/toolchain/solc
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
@@ -13,9 +15,16 @@ export PYTHONDONTWRITEBYTECODE := 1
 # The sources of this checkout win over any editable install (worktrees share one venv).
 export PYTHONPATH := $(CURDIR)/src
 
-.PHONY: setup compile test test-ganache test-anvil demo bench lint typecheck check clean
+.PHONY: system setup compile test test-ganache test-anvil demo bench lint typecheck check clean
 
-setup: $(STAMP_PY) $(STAMP_NODE) $(STAMP_NET)
+setup: $(STAMP_PY) $(STAMP_NODE) $(STAMP_NET) system
+
+## Debian packages, installed only when missing (CI and developers run as root; apt-get otherwise needs sudo).
+system:
+	@missing=""; for p in $(SYSTEM_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq --no-install-recommends$$missing >/dev/null; fi
 
 $(STAMP_PY): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
