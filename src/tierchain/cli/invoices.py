@@ -1,14 +1,16 @@
 """``tierchain invoices package|register|prove``: invoice files → packages → the registry.
 
-``package`` works offline: it reads a CSV/JSON invoice file (docs/INVOICES.md), refuses
-invoices already in a package this home knows (``<home>/packages``, double financing T1), and
-writes the package file (it holds the salts: keep it private). ``register`` puts the package's
+``package`` reads a CSV/JSON invoice file (docs/INVOICES.md), refuses invoices already in a
+registered package this home knows (``<home>/packages/known.sqlite``, double financing T1),
+replaces a package built here but never registered, and writes the package file once (it holds
+the salts: keep it private). ``register`` puts the package's
 root on chain (the core enterprise signs); ``prove`` proves one invoice and has the registry
 verify the proof.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +18,15 @@ import click
 from rich.console import Console
 from web3 import Web3
 
+from tierchain.audit import index as ix
 from tierchain.chain.deployment import state_home
+from tierchain.chain.local import chain_status
 from tierchain.cli.common import (
     CliState,
+    chain_options,
     command_options,
     format_instant,
-    json_option,
+    local_chain_dir,
     parse_address,
     parse_bytes32,
     pass_state,
@@ -30,14 +35,48 @@ from tierchain.core.errors import TierchainError, UsageError
 from tierchain.core.ids import Role
 from tierchain.core.money import format_cents
 from tierchain.invoices import packages as inv
+from tierchain.invoices.bulk import package_invoice_file
+from tierchain.invoices.known import InvoicesRegisteredError, KnownPackages, RegisteredCheck
 
 
 class ProofRejectedError(TierchainError):
     """The registry did not accept an invoice proof."""
 
 
-def package_store() -> inv.PackageStore:
-    return inv.PackageStore(state_home() / "packages")
+def known_store() -> KnownPackages:
+    """This home's known invoices (``<home>/packages/known.sqlite``)."""
+    return KnownPackages(state_home() / "packages")
+
+
+def registration_check(state: CliState) -> RegisteredCheck:
+    """Whether a root is registered, asked of the chain when one answers without being started
+    (``--rpc``, or the local chain already running), else of the audit indexes under home;
+    None when neither can tell."""
+
+    def check(root: bytes) -> bool | None:
+        if state.rpc or chain_status(local_chain_dir()) is not None:
+            try:
+                return state.contracts().registry.package_of(root).status != "none"
+            except (TierchainError, OSError, ValueError):
+                pass  # no deployment recorded there, or no answer: try the index
+        folder = ix.default_index_path(0).parent
+        answer: bool | None = None
+        for db in sorted(folder.glob("*.sqlite")) if folder.is_dir() else []:
+            try:
+                index = ix.Index(db, readonly=True)
+            except (TierchainError, sqlite3.Error):
+                continue
+            try:
+                if ix.package(index, "0x" + root.hex()) is not None:
+                    return True
+                answer = False
+            except sqlite3.Error:
+                continue
+            finally:
+                index.conn.close()
+        return answer
+
+    return check
 
 
 def _summary(pkg: inv.Package) -> dict[str, Any]:
@@ -67,36 +106,42 @@ def invoices() -> None:
 @click.argument("invoice_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
               required=True, help="the package file to write (must not exist)")  # fmt: skip
-@json_option
+@chain_options
 @pass_state
 def package(state: CliState, invoice_file: Path, out_file: Path) -> None:
-    """Build a package (Merkle tree over salted invoice hashes) from a CSV or JSON file."""
+    """Build a package (Merkle tree over salted invoice hashes) from a CSV or JSON file.
+
+    Invoices already in a registered package are refused; a package built earlier but never
+    registered that shares invoices with this one is replaced (its invoices are released). The
+    chain is asked with --rpc or when the local chain runs, else the audit index.
+
+    Example: tierchain invoices package invoices.csv -o invoices.tcpkg
+    """
     if not invoice_file.is_file():
         raise UsageError(f"{invoice_file}: no such invoice file")
     if out_file.exists():
         raise UsageError(f"{out_file} exists; choose another --out")
     with state.progress() as bar:
-        task = bar.add_task("package", total=4)
-        bar.update(task, description=f"reading {invoice_file.name}")
-        records = inv.load_invoices(invoice_file)
-        bar.update(task, advance=1, description=f"hashing {len(records):,} invoices")
-        pkg = inv.build_package(records)
-        bar.update(task, advance=1, description="checking known packages")
-        store = package_store()
-        collisions = inv.find_collisions(pkg, store.packages())
-        if collisions:  # invoices already in a package this home knows (T1)
-            raise inv.PackageCollisionError(collisions)
-        bar.update(task, advance=1, description=f"writing {out_file.name}")
-        inv.save_package(pkg, out_file)
-        stored = store.register(pkg)
+        task = bar.add_task("package", total=3)
+        bar.update(task, description=f"reading and hashing {invoice_file.name}")
+        pkg = package_invoice_file(invoice_file)
+        bar.update(task, advance=1, description="checking known invoices")
+        check = registration_check(state)
+        with known_store() as store, store.adding(pkg, file=out_file, is_registered=check) as replaced:
+            bar.update(task, advance=1, description=f"writing {out_file.name}")
+            inv.save_package(pkg, out_file)
         bar.update(task, advance=1)
-    doc = {**_summary(pkg), "file": str(out_file), "stored": str(stored)}
-    state.emit(
-        doc,
-        f"package 0x{pkg.root.hex()}: {pkg.count:,} invoices, total "
-        f"{format_cents(pkg.total_cents)} {pkg.currency}\nwritten to {out_file} (it holds the "
-        "salts: keep it private)",
-    )
+    doc = {
+        **_summary(pkg),
+        "file": str(out_file),
+        "replaced": [{"root": r.root, "count": r.count, "file": r.file} for r in replaced],
+    }
+    lines = [
+        f"package 0x{pkg.root.hex()}: {pkg.count:,} invoices, total {format_cents(pkg.total_cents)} {pkg.currency}",
+        f"written to {out_file} (it holds the salts: keep it private)",
+    ]
+    lines += [f"replaces {r.describe()}: never registered, its invoices are released" for r in replaced]
+    state.emit(doc, "\n".join(lines))
 
 
 @invoices.command("register")
@@ -136,7 +181,13 @@ def register(
     c = state.contracts()
     existing = c.registry.package_of(pkg.root)
     if existing.status != "none":
+        with known_store() as store:
+            store.mark_registered(pkg, file=package_file)
         raise UsageError(f"package 0x{pkg.root.hex()} is already registered (by {existing.debtor}, {existing.status})")
+    with known_store() as store:
+        taken = [k for k in store.conflicts(pkg) if k.package.status == "registered"]
+    if taken:
+        raise UsageError(str(InvoicesRegisteredError(taken)))
     debtor = state.signer_address()
     who = c.membership.member_of(debtor)
     if who.status != "active" or not who.roles & Role.CORE_ENTERPRISE:
@@ -147,6 +198,8 @@ def register(
     receipt = c.registry.register_package(
         state.signer(), pkg.root, pkg.count, pkg.total_cents, seller_address, document_hash
     )
+    with known_store() as store:  # from now on its invoices block other packages
+        store.mark_registered(pkg, file=package_file)
     state.emit(
         {**_summary(pkg), "debtor": debtor, "seller": seller_address,
          "document_hash": document_hash, "tx": receipt.tx_hash, "block": receipt.block_number},

@@ -5,8 +5,9 @@
 * :func:`canonical_bytes`, :func:`invoice_key`, :func:`details_hash` define what goes into a leaf.
 * :func:`build_package` turns invoices into a :class:`Package` (a Merkle tree plus the salts);
   :func:`save_package` / :func:`load_package` write and re-check the package file.
-* :func:`prove` / :func:`verify_invoice_proof` prove one invoice; :func:`find_collisions` and
-  :class:`PackageStore` refuse a package sharing an invoice with one already known (T1).
+* :func:`prove` / :func:`verify_invoice_proof` prove one invoice; :func:`find_collisions` compares
+  packages in memory (the store of known invoices is :mod:`tierchain.invoices.known`, the
+  streaming build of a whole file :mod:`tierchain.invoices.bulk`).
 
 Money is never a float: amounts are strict ASCII decimal strings with at most 2 decimals,
 stored as integer cents.
@@ -26,6 +27,7 @@ import secrets
 import struct
 import tempfile
 import unicodedata
+from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -553,14 +555,60 @@ def invoice_leaf(inv: Invoice, salt: bytes) -> bytes:
     return merkle.leaf_hash(invoice_key(inv), details_hash(inv, salt))
 
 
+def decode_canonical(data: bytes) -> Invoice:
+    """The invoice whose :func:`canonical_bytes` are ``data`` (the inverse; every field rule is
+    checked again). Raises ``ValueError`` on a malformed or non-canonical encoding."""
+    view = memoryview(data)
+    try:
+        version, seller, buyer, issued, currency, cents = _FIXED.unpack_from(view, 0)
+        pos = _FIXED.size
+
+        def text() -> str:
+            nonlocal pos
+            (size,) = _U16.unpack_from(view, pos)
+            start, pos = pos + 2, pos + 2 + size
+            if pos > len(view):
+                raise ValueError("truncated")
+            return bytes(view[start:pos]).decode()
+
+        code, number, ref = text(), text(), text()
+        (count,) = _U16.unpack_from(view, pos)
+        pos += 2
+        lines = []
+        for _ in range(count):
+            description, quantity, unit_price = text(), text(), text()
+            (amount,) = _LINE_TAIL.unpack_from(view, pos)
+            pos += _LINE_TAIL.size
+            lines.append(InvoiceLine(description, Decimal(quantity), Decimal(unit_price), amount))
+        if version != CANONICAL_VERSION or pos != len(view):
+            raise ValueError("not a canonical invoice encoding (version or length)")
+        inv = Invoice(
+            seller.decode("ascii"), buyer.decode("ascii"), code, number,
+            date.fromisoformat(issued.decode("ascii")), cents, currency.decode("ascii"), ref, tuple(lines),
+        )  # fmt: skip
+    except (struct.error, UnicodeDecodeError, ArithmeticError) as exc:
+        raise ValueError(f"not a canonical invoice encoding: {exc}") from None
+    if canonical_bytes(inv) != bytes(view):
+        raise ValueError("not a canonical invoice encoding (a field is not in canonical form)")
+    return inv
+
+
 # --------------------------------------------------------------------------------------------
 # Packages
 # --------------------------------------------------------------------------------------------
 
 PACKAGE_FORMAT: Final = "tierchain.invoice-package"
-PACKAGE_VERSION: Final = 1
+PACKAGE_VERSION: Final = 1  # the JSON package document (format 1, still read)
+PACKAGE_FILE_VERSION: Final = 2  # the binary package file
 PARALLEL_THRESHOLD: Final = 50_000  # below this, forking workers costs more than it saves
 W: Final = 32  # bytes per key, salt, details hash and leaf
+PREFIX_LEN: Final = 37  # canonical bytes: version, seller_id, buyer_id (shared by a package)
+_U32: Final = struct.Struct(">I")
+
+
+def canonical_prefix(seller_id: str, buyer_id: str) -> bytes:
+    """The first :data:`PREFIX_LEN` canonical bytes of every invoice of ``seller_id`` to ``buyer_id``."""
+    return _FIXED.pack(CANONICAL_VERSION, seller_id.encode(), buyer_id.encode(), b"", b"", 0)[:PREFIX_LEN]
 
 
 def _word_at(blob: bytes, i: int) -> bytes:
@@ -598,12 +646,28 @@ class Package:
     seller_id: str
     buyer_id: str
     tree: merkle.MerkleTree
-    invoices: tuple[Invoice, ...]
+    invoices: Sequence[Invoice]  # a tuple, or a lazy view over the file records (bulk builds)
     salts_blob: bytes = field(repr=False)
     keys_blob: bytes = field(repr=False)
     details_blob: bytes = field(repr=False)
     leaves_blob: bytes = field(repr=False)
     _index: dict[bytes, int] = field(default_factory=dict, repr=False)
+    _body: list[bytes] = field(default_factory=list, repr=False)  # the v2 file records, once made
+
+    def body(self) -> bytes:
+        """The records of the package file (format 2): per invoice, in input order,
+        ``salt[32] ‖ u32 n ‖ canonical_bytes[37:]`` (n bytes: the canonical encoding without
+        the version, seller and buyer, which every invoice of the package shares)."""
+        if not self._body:
+            if isinstance(self.invoices, InvoiceRecords):
+                self._body.append(self.invoices.blob)
+            else:
+                parts = []
+                for i, v in enumerate(self.invoices):
+                    tail = canonical_bytes(v)[PREFIX_LEN:]
+                    parts.append(self.salt(i) + _U32.pack(len(tail)) + tail)
+                self._body.append(b"".join(parts))
+        return self._body[0]
 
     def key(self, i: int) -> bytes:
         """Invoice key of the ``i``-th invoice."""
@@ -638,6 +702,51 @@ class Package:
             return self._index[key]
         except KeyError:
             raise PackageError(f"invoice key 0x{key.hex()} is not in this package") from None
+
+
+class InvoiceRecords(Sequence[Invoice]):
+    """The invoices of a package as its file records (see :meth:`Package.body`), decoded on
+    access: a million-invoice package keeps one buffer, not a million objects."""
+
+    __slots__ = ("_cache", "_n", "_offsets", "_prefix", "blob")
+
+    def __init__(self, blob: bytes, prefix: bytes, count: int) -> None:
+        self.blob = blob
+        self._prefix = prefix
+        self._n = count
+        self._offsets: array[int] | None = None
+        self._cache: dict[int, Invoice] = {}
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _record_offsets(self) -> array[int]:
+        if self._offsets is None:
+            offsets = array("Q")
+            add, unpack, blob, pos = offsets.append, _U32.unpack_from, self.blob, 0
+            for _ in range(self._n):
+                add(pos)
+                pos += W + 4 + unpack(blob, pos + W)[0]
+            self._offsets = offsets
+        return self._offsets
+
+    def tail(self, i: int) -> bytes:
+        """``canonical_bytes[37:]`` of the ``i``-th invoice."""
+        pos = self._record_offsets()[i] + W
+        (size,) = _U32.unpack_from(self.blob, pos)
+        return self.blob[pos + 4 : pos + 4 + size]
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._n))]
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError("invoice index out of range")
+        inv = self._cache.get(i)
+        if inv is None:
+            inv = self._cache[i] = decode_canonical(self._prefix + self.tail(i))
+        return inv
 
 
 # The current build, inherited by forked workers (copy-on-write): invoices are never pickled.
@@ -953,7 +1062,7 @@ def build_package(
         seller_id=first.seller_id,
         buyer_id=first.buyer_id,
         tree=tree,
-        invoices=tuple(invoices),
+        invoices=invoices if isinstance(invoices, InvoiceRecords) else tuple(invoices),
         salts_blob=salt_pool,
         keys_blob=keys,
         details_blob=details,
@@ -1022,16 +1131,36 @@ def package_to_json(package: Package) -> dict[str, Any]:
     }
 
 
+PACKAGE_MAGIC: Final = b"TCIPKG\x00\x02"  # the binary package file, format 2
+
+
+def package_header(package: Package) -> dict[str, Any]:
+    """The header of a package file (format 2): what the package states about itself."""
+    return {
+        "format": PACKAGE_FORMAT,
+        "version": PACKAGE_FILE_VERSION,
+        "root": _hex(package.root),
+        "count": package.count,
+        "total_cents": package.total_cents,
+        "currency": package.currency,
+        "seller_id": package.seller_id,
+        "buyer_id": package.buyer_id,
+    }
+
+
 def save_package(package: Package, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
-    """Write the package file atomically (temp file in the same directory, fsync, rename).
+    """Write the package file (format 2, docs/INVOICES.md "Package file") once, atomically:
+    a temp file in the same directory, fsync, then a link (or a rename with ``overwrite``).
     An existing file is an error unless ``overwrite``."""
     target = Path(path)
-    data = json.dumps(package_to_json(package), ensure_ascii=False, indent=1).encode() + b"\n"
+    header = json.dumps(package_header(package), ensure_ascii=False, separators=(",", ":")).encode()
+    body = package.body()
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            f.write(PACKAGE_MAGIC + _U32.pack(len(header)) + header)
+            f.write(body)
             f.flush()
             os.fsync(f.fileno())
         if overwrite:
@@ -1047,6 +1176,19 @@ def save_package(package: Package, path: str | os.PathLike[str], *, overwrite: b
     return target
 
 
+def save_package_json(package: Package, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """Write the package in the readable JSON form (format 1, :func:`package_to_json`); for
+    small packages and inspection. :func:`load_package` reads both forms."""
+    target = Path(path)
+    if target.exists() and not overwrite:
+        raise PackageError(f"{target} exists; pass overwrite=True to replace it")
+    data = json.dumps(package_to_json(package), ensure_ascii=False, indent=1).encode() + b"\n"
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+    return target
+
+
 _HEX32_RE: Final = re.compile(r"0x[0-9a-f]{64}")
 
 
@@ -1058,11 +1200,15 @@ def _word(doc: Mapping[str, Any], name: str, where: str) -> bytes:
 
 
 def load_package(path: str | os.PathLike[str]) -> Package:
-    """Read a package file, re-validate every invoice and recompute keys, leaves and root;
-    any mismatch with what the file states is a :class:`PackageError`."""
+    """Read a package file (format 2, binary, or the JSON format 1), re-validate every invoice
+    and recompute keys, leaves and root; any mismatch with what the file states is a
+    :class:`PackageError`."""
     source = str(path)
+    raw = Path(path).read_bytes()
+    if raw.startswith(PACKAGE_MAGIC[:6]):
+        return _load_binary(raw, source)
     try:
-        doc = _loads_strict(_decode(Path(path).read_bytes(), source))
+        doc = _loads_strict(_decode(raw, source))
     except ValueError as exc:
         raise PackageError(f"{source}: malformed JSON: {exc}") from None
     if not isinstance(doc, dict) or doc.get("format") != PACKAGE_FORMAT:
@@ -1100,14 +1246,11 @@ def load_package(path: str | os.PathLike[str]) -> Package:
         ):
             if _word(e, name, where) != value:
                 raise PackageError(f"{where}: stated {name} does not match the invoice")
-    stated = {
-        "root": doc["root"],
-        "count": doc["count"],
-        "total_cents": doc["total_cents"],
-        "currency": doc["currency"],
-        "seller_id": doc["seller_id"],
-        "buyer_id": doc["buyer_id"],
-    }
+    _check_stated(package, doc, source)
+    return package
+
+
+def _check_stated(package: Package, stated: Mapping[str, Any], source: str) -> None:
     actual = {
         "root": _hex(package.root),
         "count": package.count,
@@ -1117,8 +1260,53 @@ def load_package(path: str | os.PathLike[str]) -> Package:
         "buyer_id": package.buyer_id,
     }
     for name, want in actual.items():
-        if stated[name] != want or type(stated[name]) is not type(want):
-            raise PackageError(f"{source}: stated {name} {stated[name]!r} does not match {want!r}")
+        if stated.get(name) != want or type(stated.get(name)) is not type(want):
+            raise PackageError(f"{source}: stated {name} {stated.get(name)!r} does not match {want!r}")
+
+
+def _load_binary(raw: bytes, source: str) -> Package:
+    """A format-2 package file: magic, u32 header length, header JSON, the records."""
+    if not raw.startswith(PACKAGE_MAGIC):
+        raise PackageError(f"{source}: unsupported package file version (magic {raw[:8]!r})")
+    try:
+        (size,) = _U32.unpack_from(raw, len(PACKAGE_MAGIC))
+        start = len(PACKAGE_MAGIC) + 4
+        header = _loads_strict(raw[start : start + size].decode())
+    except (struct.error, ValueError) as exc:
+        raise PackageError(f"{source}: malformed package header: {exc}") from None
+    keys = {"format", "version", "root", "count", "total_cents", "currency", "seller_id", "buyer_id"}
+    if not isinstance(header, dict) or set(header) != keys or header["format"] != PACKAGE_FORMAT:
+        raise PackageError(f"{source}: not a tierchain invoice package header")
+    if header["version"] != PACKAGE_FILE_VERSION:
+        raise PackageError(f"{source}: unsupported package version {header['version']!r}")
+    count, seller, buyer = header["count"], header["seller_id"], header["buyer_id"]
+    if type(count) is not int or count < 1 or not isinstance(seller, str) or not isinstance(buyer, str):
+        raise PackageError(f"{source}: bad count, seller_id or buyer_id in the header")
+    if not CREDIT_CODE_RE.fullmatch(seller) or not CREDIT_CODE_RE.fullmatch(buyer):
+        raise PackageError(f"{source}: bad seller_id or buyer_id in the header")
+    body = raw[start + size :]
+    prefix = canonical_prefix(seller, buyer)
+    invoices: list[Invoice] = []
+    salts: list[bytes] = []
+    pos = 0
+    for i in range(count):
+        if pos + W + 4 > len(body):
+            raise PackageError(f"{source}: truncated: {i} of {count} invoices")
+        (n,) = _U32.unpack_from(body, pos + W)
+        tail = body[pos + W + 4 : pos + W + 4 + n]
+        if len(tail) != n:
+            raise PackageError(f"{source}: truncated: invoice {i + 1} of {count}")
+        try:
+            invoices.append(decode_canonical(prefix + tail))
+        except ValueError as exc:
+            raise PackageError(f"{source}: invoice {i + 1}: {exc}") from None
+        salts.append(body[pos : pos + W])
+        pos += W + 4 + n
+    if pos != len(body):
+        raise PackageError(f"{source}: {len(body) - pos} bytes after the last invoice")
+    package = build_package(invoices, salts)
+    _check_stated(package, header, source)
+    package._body.append(body)
     return package
 
 
@@ -1205,24 +1393,3 @@ def find_collisions(package: Package, known_packages: Iterable[Package]) -> list
             found.append(Collision(k, v.invoice_code, v.invoice_number, other.root))
     found.sort(key=lambda c: (c.invoice_code, c.invoice_number, c.other_root))
     return found
-
-
-class PackageStore:
-    """A directory of package files (``0x<root>.json``): the packages this tool knows."""
-
-    def __init__(self, directory: str | os.PathLike[str]) -> None:
-        self.directory = Path(directory)
-
-    def packages(self) -> list[Package]:
-        """Every stored package, each re-checked by :func:`load_package`."""
-        if not self.directory.is_dir():
-            return []
-        return [load_package(p) for p in sorted(self.directory.glob("0x*.json"))]
-
-    def register(self, package: Package) -> Path:
-        """Store ``package``; raises :class:`PackageCollisionError` if any of its invoices is
-        already in a stored package (nothing is written then)."""
-        collisions = find_collisions(package, self.packages())
-        if collisions:
-            raise PackageCollisionError(collisions)
-        return save_package(package, self.directory / f"{_hex(package.root)}.json")
