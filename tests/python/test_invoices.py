@@ -16,9 +16,7 @@ from tierchain.invoices.packages import (
     CSV_COLUMNS,
     Invoice,
     InvoiceFileError,
-    PackageCollisionError,
     PackageError,
-    PackageStore,
     build_package,
     canonical_bytes,
     details_hash,
@@ -32,6 +30,7 @@ from tierchain.invoices.packages import (
     parse_invoices_json,
     prove,
     save_package,
+    save_package_json,
     verify_invoice_proof,
 )
 
@@ -382,12 +381,48 @@ def test_save_refuses_to_overwrite(tmp_path: Path) -> None:
         lambda d: d["invoices"].pop(),
     ],
 )
-def test_load_package_detects_tampering(tmp_path: Path, tamper: object) -> None:
-    path = save_package(build_package([inv(i) for i in range(3)]), tmp_path / "p.json")
+def test_load_package_detects_tampering_json(tmp_path: Path, tamper: object) -> None:
+    path = save_package_json(build_package([inv(i) for i in range(3)]), tmp_path / "p.json")
     doc = json.loads(path.read_text())
     tamper(doc)  # type: ignore[operator]
     path.write_text(json.dumps(doc))
     with pytest.raises(TierchainError):
+        load_package(path)
+
+
+def test_json_format_1_still_read(tmp_path: Path) -> None:
+    pkg = build_package([inv(i) for i in range(4)])
+    back = load_package(save_package_json(pkg, tmp_path / "old.json"))
+    assert back.root == pkg.root and back.salts_blob == pkg.salts_blob and list(back.invoices) == list(pkg.invoices)
+
+
+def _tamper_binary(data: bytes, how: str) -> bytes:
+    header_end = 12 + int.from_bytes(data[8:12], "big")
+    if how == "amount":  # invoice 2's amount (u64 after date and currency in its record)
+        first = header_end + 32 + 4 + int.from_bytes(data[header_end + 32 : header_end + 36], "big")
+        at = first + 32 + 4 + 13 + 7
+        return data[:at] + bytes([data[at] ^ 1]) + data[at + 1 :]
+    if how == "salt":
+        return data[:header_end] + bytes(32) + data[header_end + 32 :]
+    if how == "root":
+        return data.replace(data[data.index(b'"root":"0x') + 10 : data.index(b'"root":"0x') + 12], b"ff", 1)
+    if how == "count":
+        return data.replace(b'"count":3', b'"count":2', 1)
+    if how == "truncated":
+        return data[:-5]
+    if how == "trailing":
+        return data + b"\x00"
+    if how == "magic":
+        return b"TCIPKG\x00\x09" + data[8:]
+    raise AssertionError(how)
+
+
+@pytest.mark.parametrize("how", ["amount", "salt", "root", "count", "truncated", "trailing", "magic"])
+def test_load_package_detects_tampering(tmp_path: Path, how: str) -> None:
+    path = save_package(build_package([inv(i) for i in range(3)]), tmp_path / "p.tcpkg")
+    load_package(path)
+    path.write_bytes(_tamper_binary(path.read_bytes(), how))
+    with pytest.raises(PackageError):
         load_package(path)
 
 
@@ -401,12 +436,6 @@ def test_collisions_found_even_under_another_seller(tmp_path: Path) -> None:
     assert [c.invoice_number for c in found] == ["00000003", "00000004"]
     assert all(c.other_root == known.root for c in found)
     assert find_collisions(build_package([inv(9)]), [known]) == []
-
-    store = PackageStore(tmp_path / "known")
-    store.register(known)
-    with pytest.raises(PackageCollisionError):
-        store.register(fresh)
-    assert len(store.packages()) == 1
 
 
 @settings(deadline=None, max_examples=30)

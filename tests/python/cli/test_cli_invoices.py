@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from pathlib import Path
 
 from tests.python.cli.conftest import CORE, SUPPLIER, SUPPLIER2, Run, out_json
 from tierchain.invoices import packages as invoices
+from tierchain.invoices.known import KnownPackages
 from tierchain.workflows.demo import credit_code, synthetic_invoices
 
 FIELDS = ["seller_id", "buyer_id", "invoice_code", "invoice_number", "issue_date", "amount", "currency", "order_ref"]
@@ -34,19 +36,56 @@ def write_csv(path: Path, count: int = 4, start: int = 1) -> Path:
 
 def test_package_from_csv(run: Run, tmp_path: Path, home: Path) -> None:
     src = write_csv(tmp_path / "inv.csv")
-    doc = out_json(run("invoices", "package", src, "-o", tmp_path / "pkg.json", "--json", rpc=False))
+    doc = out_json(run("invoices", "package", src, "-o", tmp_path / "pkg.tcpkg", "--json", rpc=False))
     assert doc["count"] == 4 and doc["total"] == "4012.00" and doc["currency"] == "CNY"
-    pkg = invoices.load_package(tmp_path / "pkg.json")
+    assert doc["replaced"] == []
+    pkg = invoices.load_package(tmp_path / "pkg.tcpkg")
     assert "0x" + pkg.root.hex() == doc["root"]
-    assert Path(doc["stored"]).parent == home / "packages"
+    with KnownPackages(home / "packages") as store:  # recorded, not copied: the file is written once
+        known = store.package(pkg.root)
+        assert known is not None and known.status == "built"
+        assert known.file == str((tmp_path / "pkg.tcpkg").resolve())
+    assert sorted(p.name for p in (home / "packages").iterdir() if not p.name.startswith("known.sqlite")) == []
 
 
-def test_package_refuses_invoices_already_packaged(run: Run, tmp_path: Path) -> None:
-    run("invoices", "package", write_csv(tmp_path / "a.csv"), "-o", tmp_path / "a.json", rpc=False)
+def test_package_replaces_an_unregistered_package(run: Run, tmp_path: Path, home: Path) -> None:
+    first = out_json(run("invoices", "package", write_csv(tmp_path / "a.csv"), "-o", tmp_path / "a.tcpkg",
+                         "--json", rpc=False))  # fmt: skip
+    corrected = write_csv(tmp_path / "b.csv", count=3, start=4)  # shares invoice 4, never registered
+    result = run("invoices", "package", corrected, "-o", tmp_path / "b.tcpkg", rpc=False)
+    assert f"replaces package {first['root']} (4 invoices" in result.stdout
+    assert "never registered, its invoices are released" in result.stdout
+    second = invoices.load_package(tmp_path / "b.tcpkg")
+    with KnownPackages(home / "packages") as store:
+        assert [(p.root, p.count) for p in store.packages()] == [(second.root, 3)]
+
+
+def test_package_refuses_invoices_of_a_registered_package(run: Run, tmp_path: Path, addr) -> None:
+    run("invoices", "package", write_csv(tmp_path / "a.csv"), "-o", tmp_path / "a.tcpkg", rpc=False)
+    run("invoices", "register", tmp_path / "a.tcpkg", "--seller", addr(SUPPLIER), "--dev-account", CORE)
     overlapping = write_csv(tmp_path / "b.csv", count=3, start=4)
-    result = run("invoices", "package", overlapping, "-o", tmp_path / "b.json", rpc=False, expect=1)
-    assert "3100262130/00000004" in result.stderr
-    assert not (tmp_path / "b.json").exists()
+    result = run("invoices", "package", overlapping, "-o", tmp_path / "b.tcpkg", rpc=False, expect=1)
+    assert "1 invoice(s) already in a registered package: 3100262130/00000004" in result.stderr
+    assert "a.tcpkg" in result.stderr and "remove them from the file" in result.stderr
+    assert not (tmp_path / "b.tcpkg").exists()
+    run("invoices", "package", write_csv(tmp_path / "c.csv", count=3, start=5), "-o", tmp_path / "c.tcpkg", rpc=False)
+
+
+def test_package_asks_the_chain_about_a_package_registered_elsewhere(
+    run: Run, lib, sender, keys, tmp_path: Path
+) -> None:
+    doc = out_json(run("invoices", "package", write_csv(tmp_path / "a.csv"), "-o", tmp_path / "a.tcpkg",
+                       "--json", rpc=False))  # fmt: skip
+    pkg = invoices.load_package(tmp_path / "a.tcpkg")
+    assert "0x" + pkg.root.hex() == doc["root"]
+    lib.registry.register_package(  # not through this home's CLI: the store does not know
+        sender(CORE), pkg.root, pkg.count, pkg.total_cents, keys[SUPPLIER].address, bytes(32 * [1])
+    )
+    overlapping = write_csv(tmp_path / "b.csv", count=2, start=3)
+    result = run("invoices", "package", overlapping, "-o", tmp_path / "b.tcpkg", expect=1)  # with --rpc
+    assert "2 invoice(s) already in a registered package" in result.stderr
+    # remembered: refused offline too
+    run("invoices", "package", overlapping, "-o", tmp_path / "b.tcpkg", rpc=False, expect=1)
 
 
 def test_package_bad_file_lists_rows(run: Run, tmp_path: Path) -> None:
@@ -88,7 +127,16 @@ def test_register_checks_before_signing(run: Run, registered, package_file, tmp_
         "already registered"
         in run("invoices", "register", path, "--seller", addr(SUPPLIER), "--dev-account", CORE, expect=2).stderr
     )
-    fresh = invoices.build_package(synthetic_invoices(3, seller=credit_code(5), buyer=credit_code(2), seed=9))
+    same_invoices = invoices.build_package(synthetic_invoices(3, seller=credit_code(5), buyer=credit_code(2), seed=9))
+    r = run("invoices", "register", invoices.save_package(same_invoices, tmp_path / "same.tcpkg"),
+            "--seller", addr(SUPPLIER), "--dev-account", CORE, expect=2)  # fmt: skip
+    assert "3 invoice(s) already in a registered package: 3100262130/00000001" in r.stderr  # T1, before signing
+    fresh = invoices.build_package(
+        [
+            replace(v, invoice_code="3100262131")
+            for v in synthetic_invoices(3, seller=credit_code(5), buyer=credit_code(2))
+        ]
+    )
     fresh_path = invoices.save_package(fresh, tmp_path / "fresh.json")
     r = run("invoices", "register", fresh_path, "--seller", addr(SUPPLIER), "--dev-account", SUPPLIER2, expect=2)
     assert "not an active core enterprise" in r.stderr
@@ -99,8 +147,10 @@ def test_register_checks_before_signing(run: Run, registered, package_file, tmp_
 
 
 def test_register_tampered_package_file(run: Run, package_file, addr) -> None:
-    path, _ = package_file
-    path.write_text(path.read_text().replace('"count": 5', '"count": 6'))
+    path, pkg = package_file
+    data = path.read_bytes()
+    total = f'"total_cents":{pkg.total_cents}'.encode()
+    path.write_bytes(data.replace(total, f'"total_cents":{pkg.total_cents + 1}'.encode(), 1))
     result = run("invoices", "register", path, "--seller", addr(SUPPLIER), "--dev-account", CORE, expect=1)
     assert "does not match" in result.stderr
 
