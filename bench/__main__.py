@@ -21,6 +21,7 @@ BENCHES = [
     "bench.bench_gas",
     "bench.bench_registry",
     "bench.bench_merkle",
+    "bench.bench_package",
     "bench.bench_relay",
     "bench.bench_throughput",
     "bench.bench_index",

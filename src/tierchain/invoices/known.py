@@ -271,6 +271,13 @@ class KnownPackages:
         with self.adding(package, file=file, is_registered=is_registered) as replaced:
             return replaced
 
+    def mark_root_registered(self, root: bytes) -> bool:
+        """Record that the known package ``root`` is registered; False if it is not known."""
+        self._set_registered(root)
+        return int(self.conn.execute("SELECT changes()").fetchone()[0]) > 0 or (
+            (found := self.package(root)) is not None and found.status == "registered"
+        )
+
     def mark_registered(self, package: Package, *, file: str | Path | None = None) -> None:
         """Record that ``package`` is registered (on chain): its invoices now block others.
         A package not known yet is added; unregistered packages sharing its invoices are
