@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from brownie.exceptions import VirtualMachineError
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -270,6 +271,7 @@ class PayableMachine(RuleBasedStateMachine):
             assert p["status"] == 1 and p["pieceCount"] == 1
 
 
+@pytest.mark.slow
 def test_payable_invariants(
     token, registry, membership, currency, core, operator, suppliers, financiers, guarantor, auditor, chain, members
 ):
