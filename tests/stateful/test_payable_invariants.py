@@ -12,10 +12,11 @@ reinstatements; after every step:
 4. nothing moves before acceptance (a pending payable has exactly its issued piece).
 
 The cast has real role differences (three suppliers, a financier, a guarantor, an auditor) and
-roles change during a run, so invariant 3 can fail. Mutations tried on Membership.sol (then
-reverted): dropping ``_notify(account)`` from ``setRoles`` (the token keeps a stale receive right)
-and letting ``canReceive`` accept ``ROLE_AUDITOR``; the machine caught each (a split to a member
-who lost its holder role, or to the auditor, succeeded where the model refused it).
+roles change during a run, so invariant 3 can fail. Mutation tried (then reverted): dropping
+``_notify(account)`` from ``Membership.setRoles``, so the token keeps a stale receive right. The
+machine failed in two steps: issue to the guarantor, set the guarantor's roles to auditor, and the
+token still counted the auditor as able to receive (the old machine, all suppliers and no role
+changes, passes with that mutation).
 """
 
 from __future__ import annotations
