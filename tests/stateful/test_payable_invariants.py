@@ -15,8 +15,8 @@ The cast has real role differences (three suppliers, a financier, a guarantor, a
 roles change during a run, so invariant 3 can fail. Mutation tried (then reverted): dropping
 ``_notify(account)`` from ``Membership.setRoles``, so the token keeps a stale receive right. The
 machine failed in two steps: issue to the guarantor, set the guarantor's roles to auditor, and the
-token still counted the auditor as able to receive (the old machine, all suppliers and no role
-changes, passes with that mutation).
+token still counted the auditor as able to receive. The old machine (all suppliers, no role
+changes) never calls ``setRoles``, so it could not catch that.
 """
 
 from __future__ import annotations

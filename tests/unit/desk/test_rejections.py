@@ -69,11 +69,19 @@ def test_cancelled_by_hash_reverts(desk, piece, offer_for, sign, suppliers, fund
         desk.cancel(s.offer_hash, {"from": funded[0]})
 
 
-def test_cancel_by_someone_else_does_not_touch_the_offer(desk, piece, offer_for, sign, suppliers, funded):
-    offer = offer_for(piece, 1000 * CENTS)
+def test_cancel_by_someone_else_does_not_touch_the_offer(
+    desk, token, currency, piece, offer_for, sign, suppliers, funded
+):
+    offer = offer_for(piece, 1000 * CENTS, price=995 * CENTS)
     s = sign(offer)
-    desk.cancel(s.offer_hash, {"from": funded[1]})  # only marks funded[1]'s own (non-)offer
-    desk.take(offer.as_tuple(), s.signature, {"from": suppliers[0]})
+    tx = desk.cancel(s.offer_hash, {"from": funded[1]})  # only marks funded[1]'s own (non-)offer
+    assert dict(tx.events["OfferCancelled"]) == {"offerHash": "0x" + s.offer_hash.hex(), "financier": funded[1]}
+    assert desk.isCancelled(funded[1], s.offer_hash) and not desk.isCancelled(funded[0], s.offer_hash)
+    assert desk.offerStatus(s.offer_hash) == 0
+    tx = desk.take(offer.as_tuple(), s.signature, {"from": suppliers[0]})
+    assert tx.events["Financed"]["financier"] == funded[0] and tx.events["Financed"]["price"] == 995 * CENTS
+    assert token.ownerOf(tx.return_value) == funded[0] and currency.balanceOf(suppliers[0]) == 995 * CENTS
+    assert desk.offerStatus(s.offer_hash) == 2
 
 
 def test_cancel_after_take_reverts(desk, piece, offer_for, sign, suppliers, funded):

@@ -74,9 +74,24 @@ def test_issue_example_price_at_90_days(desk, token, currency, issue_in, funded,
     assert currency.balanceOf(suppliers[0]) == 98_520_548
 
 
-def test_named_seller_may_take(desk, token, piece, offer_for, sign, suppliers, funded):
-    offer = offer_for(piece, 1000 * CENTS, seller=suppliers[0])
-    desk.take(offer.as_tuple(), sign(offer).signature, {"from": suppliers[0]})
+def test_named_seller_may_take(desk, token, currency, piece, offer_for, sign, suppliers, funded):
+    seller, financier = suppliers[0], funded[0]
+    before = token.balanceOf["uint256"](piece)
+    offer = offer_for(piece, 1000 * CENTS, price=990 * CENTS, seller=seller)
+    signed = sign(offer)
+    tx = desk.take(offer.as_tuple(), signed.signature, {"from": seller})
+    part = tx.return_value
+    assert part != piece  # a part: split off to the financier
+    assert token.ownerOf(part) == financier and token.balanceOf["uint256"](part) == 1000 * CENTS
+    assert token.ownerOf(piece) == seller and token.balanceOf["uint256"](piece) == before - 1000 * CENTS
+    assert currency.balanceOf(seller) == 990 * CENTS and currency.balanceOf(financier) == FUNDS - 990 * CENTS
+    ev = tx.events["Financed"]
+    assert ev["offerHash"] == "0x" + signed.offer_hash.hex() and ev["fromTokenId"] == piece
+    assert (ev["tokenId"], ev["financier"], ev["seller"]) == (part, financier, seller)
+    assert (ev["value"], ev["price"], ev["currencyAmount"]) == (1000 * CENTS, 990 * CENTS, 990 * CENTS)
+    rec = desk.financingOf(part)
+    assert rec["seller"] == seller and rec["financier"] == financier and rec["price"] == 990 * CENTS
+    assert desk.offerStatus(signed.offer_hash) == 2  # used: it cannot be taken again
 
 
 def test_posted_offer_taken_once(desk, token, currency, piece, offer_for, suppliers, funded):
