@@ -1,7 +1,8 @@
 """Invoice package build: time and peak memory for n = 10k / 100k / 1M invoices.
 
-Run: ``python -m bench.bench_merkle`` (all sizes) or ``python -m bench.bench_merkle --quick``
-(up to 100,000). Writes bench/results/merkle.json (shared/BENCH.md format).
+Run: ``python -m bench.bench_merkle`` (up to 100,000; with ``TIERCHAIN_BENCH_FULL=1`` or
+``--full`` also 1,000,000; ``--quick`` is accepted and is the default).
+Writes bench/results/merkle.json (shared/BENCH.md format).
 
 * ``time.merkle_build:n=N`` (s): :func:`tierchain.invoices.build_package` from already-parsed
   invoices: salts, canonical encodings, keys, details hashes, leaves and the whole tree, with
@@ -27,7 +28,7 @@ import time
 import tracemalloc
 from datetime import date, timedelta
 
-from bench.common import Report
+from bench.common import Report, full_mode
 from tierchain.invoices.packages import _REGIONS as SHARED_REGIONS
 from tierchain.invoices.packages import PARALLEL_THRESHOLD, Invoice, build_package, prove
 
@@ -105,9 +106,12 @@ def run(sizes: list[int]) -> Report:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="sizes up to 100,000 only")
+    parser.add_argument("--quick", action="store_true", help="sizes up to 100,000 only (the default)")
+    parser.add_argument("--full", action="store_true", help="1,000,000 too (= TIERCHAIN_BENCH_FULL=1)")
     args = parser.parse_args()
-    sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
+    if args.full:
+        os.environ["TIERCHAIN_BENCH_FULL"] = "1"
+    sizes = [10_000, 100_000, 1_000_000] if full_mode() and not args.quick else [10_000, 100_000]
     print(f"{os.cpu_count()} CPUs; sizes {sizes}", flush=True)
     report = run(sizes)
     report.print()
