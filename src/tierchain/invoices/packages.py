@@ -1148,19 +1148,32 @@ def package_header(package: Package) -> dict[str, Any]:
     }
 
 
-def save_package(package: Package, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
-    """Write the package file (format 2, docs/INVOICES.md "Package file") once, atomically:
-    a temp file in the same directory, fsync, then a link (or a rename with ``overwrite``).
-    An existing file is an error unless ``overwrite``."""
+def save_package(
+    package: Package, path: str | os.PathLike[str], *, overwrite: bool = False, fmt: str | None = None
+) -> Path:
+    """Write the package file once, atomically (a temp file in the same directory, fsync, then
+    a link, or a rename with ``overwrite``); an existing file is an error unless ``overwrite``.
+
+    ``fmt`` ``"binary"`` is format 2 (compact: docs/INVOICES.md "Package file"), ``"json"`` the
+    readable format 1 (:func:`package_to_json`); by default a ``.json`` name gets JSON and any
+    other name (``.tcpkg``) the binary form. :func:`load_package` reads both."""
     target = Path(path)
-    header = json.dumps(package_header(package), ensure_ascii=False, separators=(",", ":")).encode()
-    body = package.body()
+    fmt = fmt or ("json" if target.suffix.lower() == ".json" else "binary")
+    if fmt == "json":
+        doc = package_to_json(package)
+        indent = 1 if package.count <= 10_000 else None  # large: the C encoder, no indentation
+        chunks = [json.dumps(doc, ensure_ascii=False, indent=indent).encode() + b"\n"]
+    elif fmt == "binary":
+        header = json.dumps(package_header(package), ensure_ascii=False, separators=(",", ":")).encode()
+        chunks = [PACKAGE_MAGIC + _U32.pack(len(header)) + header, package.body()]
+    else:
+        raise ValueError(f"unknown package file format {fmt!r}: binary or json")
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(PACKAGE_MAGIC + _U32.pack(len(header)) + header)
-            f.write(body)
+            for chunk in chunks:
+                f.write(chunk)
             f.flush()
             os.fsync(f.fileno())
         if overwrite:
@@ -1177,16 +1190,8 @@ def save_package(package: Package, path: str | os.PathLike[str], *, overwrite: b
 
 
 def save_package_json(package: Package, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
-    """Write the package in the readable JSON form (format 1, :func:`package_to_json`); for
-    small packages and inspection. :func:`load_package` reads both forms."""
-    target = Path(path)
-    if target.exists() and not overwrite:
-        raise PackageError(f"{target} exists; pass overwrite=True to replace it")
-    data = json.dumps(package_to_json(package), ensure_ascii=False, indent=1).encode() + b"\n"
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
-    return target
+    """:func:`save_package` in the readable JSON form (format 1), whatever the file name."""
+    return save_package(package, path, overwrite=overwrite, fmt="json")
 
 
 _HEX32_RE: Final = re.compile(r"0x[0-9a-f]{64}")

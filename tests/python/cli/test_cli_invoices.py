@@ -146,13 +146,16 @@ def test_register_checks_before_signing(run: Run, registered, package_file, tmp_
     assert "no such package file" in r.stderr
 
 
-def test_register_tampered_package_file(run: Run, package_file, addr) -> None:
+def test_register_tampered_package_file(run: Run, package_file, tmp_path: Path, addr) -> None:
     path, pkg = package_file
-    data = path.read_bytes()
-    total = f'"total_cents":{pkg.total_cents}'.encode()
-    path.write_bytes(data.replace(total, f'"total_cents":{pkg.total_cents + 1}'.encode(), 1))
+    path.write_text(path.read_text().replace('"count": 5', '"count": 6'))  # a .json name: format 1
     result = run("invoices", "register", path, "--seller", addr(SUPPLIER), "--dev-account", CORE, expect=1)
     assert "does not match" in result.stderr
+    binary = invoices.save_package(pkg, tmp_path / "p.tcpkg")
+    total = f'"total_cents":{pkg.total_cents}'.encode()
+    binary.write_bytes(binary.read_bytes().replace(total, f'"total_cents":{pkg.total_cents + 1}'.encode(), 1))
+    result = run("invoices", "register", binary, "--seller", addr(SUPPLIER), "--dev-account", CORE, expect=1)
+    assert "stated total_cents" in result.stderr and "does not match" in result.stderr
 
 
 def test_prove_unknown_invoice_or_unregistered_package(run: Run, package_file) -> None:
