@@ -117,3 +117,33 @@ def test_quoted_csv_and_json_take_the_ordinary_path(tmp_path: Path) -> None:
     assert not isinstance(pkg.invoices, InvoiceRecords)
     assert pkg.invoices[1].order_ref == "PO, with comma"
     same_as_reference(pkg, path)
+
+
+def test_binary_file_loads_through_the_plain_record_path(tmp_path: Path) -> None:
+    path = write(tmp_path / "i.csv", [row(i) for i in range(200)])
+    pkg = bulk.package_invoice_file(path, workers=2)
+    back = load_package(save_package(pkg, tmp_path / "p.tcpkg"))
+    assert isinstance(back.invoices, InvoiceRecords)  # the plain-record loader was taken
+    assert (back.root, back.keys_blob, back.details_blob, back.leaves_blob, back.salts_blob) == (
+        pkg.root, pkg.keys_blob, pkg.details_blob, pkg.leaves_blob, pkg.salts_blob,
+    )  # fmt: skip
+    assert list(back.invoices) == list(pkg.invoices) and back.total_cents == pkg.total_cents
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (b"PO-7\x00\x00", b"=O-7\x00\x00", "looks like a spreadsheet formula"),  # a record breaking a rule
+        (b"2026-08-08", b"2026-02-30", "day is out of range for month"),  # not a real date
+        (b"00000007", b"0000000a", "must be 1-32 characters"),  # lower case: not canonical
+    ],
+)
+def test_binary_file_with_a_bad_record_names_it(tmp_path: Path, old: bytes, new: bytes, expected: str) -> None:
+    path = write(tmp_path / "i.csv", [row(i) for i in range(20)])
+    target = save_package(bulk.package_invoice_file(path), tmp_path / "p.tcpkg")
+    data = target.read_bytes()
+    assert data.count(old) == 1
+    target.write_bytes(data.replace(old, new))
+    with pytest.raises(PackageError) as caught:
+        load_package(target)
+    assert "invoice 8" in str(caught.value) and expected in str(caught.value)

@@ -31,7 +31,7 @@ import secrets
 import struct
 from collections.abc import Callable
 from datetime import date
-from itertools import islice, pairwise
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Final
 
@@ -40,14 +40,13 @@ from tierchain.invoices.packages import (
     CSV_COLUMNS,
     KEY_TAG,
     PARALLEL_THRESHOLD,
+    PLAIN_REF,
     PREFIX_LEN,
     Invoice,
-    InvoiceRecords,
     Package,
     W,
-    _block_size,
+    _assemble,
     _parse_record,
-    _words,
     build_package,
     canonical_bytes,
     canonical_prefix,
@@ -62,9 +61,6 @@ _U32: Final = struct.Struct(">I")
 # Plain-ASCII forms of the field rules (a subset of what the row parser accepts, giving the same
 # values): no surrounding spaces, upper-case ids, order_ref printable ASCII without a comma,
 # quote or spreadsheet-formula first character.
-_REF_FIRST: Final = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '=+-@,"')
-_REF_MID: Final = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in ',"')
-_REF_LAST: Final = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in ',"')
 _FIELD: Final = {
     "seller_id": r"([0-9A-HJ-NP-RT-UW-Y]{18})",
     "buyer_id": r"([0-9A-HJ-NP-RT-UW-Y]{18})",
@@ -73,7 +69,7 @@ _FIELD: Final = {
     "issue_date": r"([0-9]{4}-[0-9]{2}-[0-9]{2})",
     "amount": r"([0-9]{1,15}(?:\.[0-9]{1,2})?)",
     "currency": r"([A-Z]{3})",
-    "order_ref": f"([{re.escape(_REF_FIRST)}](?:[{re.escape(_REF_MID)}]{{0,198}}[{re.escape(_REF_LAST)}])?)",
+    "order_ref": f"({PLAIN_REF})",
 }
 
 # The current job, inherited by forked workers: (file bytes, line pattern, column names,
@@ -240,60 +236,3 @@ def _chunk(bounds: tuple[int, int]) -> tuple[Any, ...] | None:
         parties, n, total, key_blob, b"".join(dhs), in_order, b"".join(leaves), b"".join(keys),
         salts, b"".join(records),
     )  # fmt: skip
-
-
-def _levels_task(blob: bytes) -> list[bytes]:
-    """Worker: the levels above one aligned block of sorted leaves."""
-    return merkle.build_levels(_words(blob))[1:]
-
-
-def _assemble(parts: list[tuple[Any, ...]], pool: Any) -> Package | None:
-    if len({p[0] for p in parts}) != 1:
-        return None  # a second seller, buyer or currency: the ordinary path names it
-    n = sum(p[1] for p in parts)
-    sorted_keys = _merge([p[7] for p in parts])
-    if any(map(operator.eq, sorted_keys, islice(sorted_keys, 1, None))):
-        return None  # a repeated invoice: the ordinary path names both rows
-    del sorted_keys
-    ordered = _merge([p[6] for p in parts])
-    if any(map(operator.eq, ordered, islice(ordered, 1, None))):
-        return None
-    if pool is None or n < PARALLEL_THRESHOLD:
-        tree = merkle.MerkleTree.from_levels(merkle.build_levels(ordered))
-    else:
-        block = _block_size(n, len(parts))
-        level0 = b"".join(ordered)
-        del ordered
-        blobs = [level0[a * W : (a + block) * W] for a in range(0, n, block)]
-        sub = pool.map(_levels_task, blobs)
-        levels = [level0]
-        for j in range(max(len(s) for s in sub)):
-            levels.append(b"".join(s[min(j, len(s) - 1)] if s else b for s, b in zip(sub, blobs, strict=True)))
-        top = _words(levels[-1])
-        if len(top) > 1:
-            levels += merkle.build_levels(top)[1:]
-        tree = merkle.MerkleTree.from_levels(levels)
-    seller, buyer, currency = (x.decode() for x in parts[0][0])
-    body = b"".join(p[9] for p in parts)
-    return Package(
-        root=tree.root,
-        count=n,
-        total_cents=sum(p[2] for p in parts),
-        currency=currency,
-        seller_id=seller,
-        buyer_id=buyer,
-        tree=tree,
-        invoices=InvoiceRecords(body, canonical_prefix(seller, buyer), n),
-        salts_blob=b"".join(p[8] for p in parts),
-        keys_blob=b"".join(p[3] for p in parts),
-        details_blob=b"".join(p[4] for p in parts),
-        leaves_blob=b"".join(p[5] for p in parts),
-    )
-
-
-def _merge(runs: list[bytes]) -> list[bytes]:
-    merged: list[bytes] = []
-    for run in runs:
-        merged += _words(run)
-    merged.sort()  # sorted runs: timsort merges them in linear time
-    return merged

@@ -1290,6 +1290,12 @@ def _load_binary(raw: bytes, source: str) -> Package:
     if not CREDIT_CODE_RE.fullmatch(seller) or not CREDIT_CODE_RE.fullmatch(buyer):
         raise PackageError(f"{source}: bad seller_id or buyer_id in the header")
     body = raw[start + size :]
+    currency = header["currency"]
+    if isinstance(currency, str) and CURRENCY_RE.fullmatch(currency):
+        fast = package_from_records(body, count, seller, buyer, currency)
+        if fast is not None:  # every record plain and within the rules: check what the header states
+            _check_stated(fast, header, source)
+            return fast
     prefix = canonical_prefix(seller, buyer)
     invoices: list[Invoice] = []
     salts: list[bytes] = []
@@ -1313,6 +1319,182 @@ def _load_binary(raw: bytes, source: str) -> Package:
     _check_stated(package, header, source)
     package._body.append(body)
     return package
+
+
+# --------------------------------------------------------------------------------------------
+# Bulk: buffers of hashes in, a package out (shared by bulk.package_invoice_file and the loader)
+# --------------------------------------------------------------------------------------------
+
+# order_ref in plain printable ASCII: no comma, quote or spreadsheet-formula first character, no
+# surrounding space (a subset of the field rule, for the fast paths).
+_REF_FIRST: Final = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '=+-@,"')
+_REF_MID: Final = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in ',"')
+_REF_LAST: Final = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in ',"')
+PLAIN_REF: Final = f"[{re.escape(_REF_FIRST)}](?:[{re.escape(_REF_MID)}]{{0,198}}[{re.escape(_REF_LAST)}])?"
+
+
+def _levels_task(blob: bytes) -> list[bytes]:
+    """Worker: the levels above one aligned block of sorted leaves."""
+    return merkle.build_levels(_words(blob))[1:]
+
+
+def _assemble(parts: list[tuple[Any, ...]], pool: Any, body: bytes | None = None) -> Package | None:
+    if len({p[0] for p in parts}) != 1:
+        return None  # a second seller, buyer or currency: the ordinary path names it
+    n = sum(p[1] for p in parts)
+    sorted_keys = _merge([p[7] for p in parts])
+    if any(map(operator.eq, sorted_keys, islice(sorted_keys, 1, None))):
+        return None  # a repeated invoice: the ordinary path names both rows
+    del sorted_keys
+    ordered = _merge([p[6] for p in parts])
+    if any(map(operator.eq, ordered, islice(ordered, 1, None))):
+        return None
+    if pool is None or n < PARALLEL_THRESHOLD:
+        tree = merkle.MerkleTree.from_levels(merkle.build_levels(ordered))
+    else:
+        block = _block_size(n, len(parts))
+        level0 = b"".join(ordered)
+        del ordered
+        blobs = [level0[a * W : (a + block) * W] for a in range(0, n, block)]
+        sub = pool.map(_levels_task, blobs)
+        levels = [level0]
+        for j in range(max(len(s) for s in sub)):
+            levels.append(b"".join(s[min(j, len(s) - 1)] if s else b for s, b in zip(sub, blobs, strict=True)))
+        top = _words(levels[-1])
+        if len(top) > 1:
+            levels += merkle.build_levels(top)[1:]
+        tree = merkle.MerkleTree.from_levels(levels)
+    seller, buyer, currency = (x.decode() for x in parts[0][0])
+    if body is None:
+        body = b"".join(p[9] for p in parts)
+    return Package(
+        root=tree.root,
+        count=n,
+        total_cents=sum(p[2] for p in parts),
+        currency=currency,
+        seller_id=seller,
+        buyer_id=buyer,
+        tree=tree,
+        invoices=InvoiceRecords(body, canonical_prefix(seller, buyer), n),
+        salts_blob=b"".join(p[8] for p in parts),
+        keys_blob=b"".join(p[3] for p in parts),
+        details_blob=b"".join(p[4] for p in parts),
+        leaves_blob=b"".join(p[5] for p in parts),
+    )
+
+
+def _merge(runs: list[bytes]) -> list[bytes]:
+    merged: list[bytes] = []
+    for run in runs:
+        merged += _words(run)
+    merged.sort()  # sorted runs: timsort merges them in linear time
+    return merged
+
+
+_HEAD: Final = struct.Struct(">10s3sQH")  # date, currency, cents, code length
+_DATE: Final = re.compile(rb"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ID: Final = re.compile(rb"[0-9A-Z]{1,32}")
+_REF: Final = re.compile(PLAIN_REF.encode())
+_MAX_CENTS: Final = 10**17
+
+# The current load, inherited by forked workers: (records, offsets, prefix, currency).
+_LOAD: tuple[bytes, list[int], bytes, bytes] | None = None
+
+
+def package_from_records(body: bytes, count: int, seller_id: str, buyer_id: str, currency: str) -> Package | None:
+    """The package whose format-2 records are ``body`` (``count`` of them), every plain record
+    checked against the field rules; None when a record is not plain ASCII without lines, or
+    breaks a rule (the caller then takes the ordinary path, which names the problem)."""
+    global _LOAD
+    offsets: list[int] = []
+    add, unpack, pos, size = offsets.append, _U32.unpack_from, 0, len(body)
+    try:
+        for _ in range(count):
+            add(pos)
+            pos += W + 4 + unpack(body, pos + W)[0]
+    except struct.error:
+        return None
+    if pos != size:
+        return None
+    workers = (os.cpu_count() or 1) if count >= PARALLEL_THRESHOLD else 1
+    step = -(-count // workers)
+    chunks = [(lo, min(lo + step, count)) for lo in range(0, count, step)]
+    _LOAD = (body, offsets, canonical_prefix(seller_id, buyer_id), currency.encode())
+    try:
+        if len(chunks) == 1:
+            part = _record_chunk(chunks[0])
+            return None if part is None else _assemble_records([part], None, body, seller_id, buyer_id, currency)
+        with multiprocessing.get_context("fork").Pool(len(chunks)) as pool:
+            parts = pool.map(_record_chunk, chunks)
+            if any(p is None for p in parts):
+                return None
+            return _assemble_records(parts, pool, body, seller_id, buyer_id, currency)  # type: ignore[arg-type]
+    finally:
+        _LOAD = None
+
+
+def _record_chunk(bounds: tuple[int, int]) -> tuple[Any, ...] | None:
+    """Worker: check and hash records ``bounds`` of the current load (None if irregular)."""
+    assert _LOAD is not None
+    body, offsets, prefix, currency = _LOAD
+    new = merkle._keccak_256
+    tag = KEY_TAG
+    keys: list[bytes] = []
+    dhs: list[bytes] = []
+    leaves: list[bytes] = []
+    dates: set[bytes] = set()
+    total = 0
+    head, u16 = _HEAD.unpack_from, _U16.unpack_from
+    id_ok, ref_ok = _ID.fullmatch, _REF.fullmatch
+    for i in range(*bounds):
+        o = offsets[i]
+        salt = body[o : o + W]
+        n = _U32.unpack_from(body, o + W)[0]
+        tail = body[o + W + 4 : o + W + 4 + n]
+        try:
+            issued, cur, cents, lc = head(tail, 0)
+            p = _HEAD.size
+            code = tail[p : p + lc]
+            (ln,) = u16(tail, p + lc)
+            p += lc + 2
+            number = tail[p : p + ln]
+            (lr,) = u16(tail, p + ln)
+            p += ln + 2
+            ref = tail[p : p + lr]
+            (lines,) = u16(tail, p + lr)
+        except struct.error:
+            return None
+        if p + lr + 2 != n or lines or cur != currency or not 0 < cents < _MAX_CENTS:
+            return None
+        if not (id_ok(code) and id_ok(number) and ref_ok(ref)):
+            return None
+        if issued not in dates:
+            if not _DATE.fullmatch(issued):
+                return None
+            try:
+                date.fromisoformat(issued.decode())
+            except ValueError:
+                return None
+            dates.add(issued)
+        total += cents
+        key = new(tag + code + b"\x00" + number).digest()
+        dh = new(salt + prefix + tail).digest()
+        keys.append(key)
+        dhs.append(dh)
+        leaves.append(new(new(key + dh).digest()).digest())
+    in_order = b"".join(leaves)
+    leaves.sort()
+    key_blob = b"".join(keys)
+    keys.sort()
+    salts = b"".join(body[offsets[i] : offsets[i] + W] for i in range(*bounds))
+    return (None, len(keys), total, key_blob, b"".join(dhs), in_order, b"".join(leaves), b"".join(keys), salts, b"")
+
+
+def _assemble_records(
+    parts: list[tuple[Any, ...]], pool: Any, body: bytes, seller_id: str, buyer_id: str, currency: str
+) -> Package | None:
+    parties = (seller_id.encode(), buyer_id.encode(), currency.encode())
+    return _assemble([(parties, *p[1:9], b"") for p in parts], pool, body=body)
 
 
 # --------------------------------------------------------------------------------------------
