@@ -22,7 +22,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
 from eth_abi.abi import decode as abi_decode
 from eth_typing import ChecksumAddress
@@ -45,7 +45,8 @@ from tierchain.chain.deployment import (
     save_deployment,
     verify_deployment,
 )
-from tierchain.chain.sender import Receipt, Sender, TxRequest
+from tierchain.chain.local import connect, start_fork, stop_fork
+from tierchain.chain.sender import DEFAULT_PRIORITY_FEE, Receipt, Sender, TxRequest
 from tierchain.core.errors import DeploymentError, UsageError
 from tierchain.workflows.journal import (
     Journal,
@@ -526,3 +527,128 @@ class DryRun:
     @property
     def can_pay(self) -> bool:
         return self.balance_wei >= self.max_cost_wei
+
+
+def current_fees(w3: Web3, *, legacy: bool = False, priority_fee: int = DEFAULT_PRIORITY_FEE) -> tuple[str, int, int]:
+    """(fee mode, expected price per gas, highest price per gas a transaction may pay), as the
+    :class:`~tierchain.chain.sender.Sender` would quote them now."""
+    base = w3.eth.get_block("latest").get("baseFeePerGas")
+    if legacy or base is None:
+        price = int(w3.eth.gas_price)
+        if base:
+            price = max(price, 2 * int(base) + priority_fee)
+        return "legacy", price, price
+    return "eip1559", int(base) + priority_fee, 2 * int(base) + priority_fee
+
+
+def dry_run(
+    w3: Web3, deployer: str, params: DeployParams, *, legacy: bool = False,
+    priority_fee: int = DEFAULT_PRIORITY_FEE, gas_multiplier: float = 1.25,
+) -> DryRun:  # fmt: skip
+    """Run :data:`PLAN` on a throw-away Anvil fork of the chain (the deployer impersonated, its
+    nonce as on the chain, so the addresses shown are the ones a deploy sent next would get):
+    the gas of every step from ``eth_estimateGas``, priced at the chain's current fee, against
+    the deployer's real balance. Nothing is signed; nothing reaches the chain."""
+    url = str(getattr(w3.provider, "endpoint_uri", "") or "")
+    if not url:
+        raise UsageError("a dry run needs an HTTP JSON-RPC URL to fork from")
+    who = to_checksum_address(deployer)
+    mode, price, max_fee = current_fees(w3, legacy=legacy, priority_fee=priority_fee)
+    balance = int(w3.eth.get_balance(who))
+    chain_id = int(w3.eth.chain_id)
+    fork = start_fork(url)
+    costs: list[StepCost] = []
+    try:
+        f = connect(fork.url)
+        for method, args in (("anvil_impersonateAccount", [who]), ("anvil_setBalance", [who, hex(10**30)]),
+                             ("anvil_setNextBlockBaseFeePerGas", ["0x0"])):  # fmt: skip
+            f.provider.make_request(method, args)  # type: ignore[arg-type]
+        addresses: dict[str, str] = {} if params.demo_currency else {"currency": params.currency}
+        for step in plan_steps(demo_currency=params.demo_currency):
+            req = step_request(step, params, addresses)
+            args = resolve_args(step, params, addresses)
+            tx: dict[str, Any] = {"from": who, "data": HexBytes(req.data)}
+            if req.to is not None:
+                tx["to"] = req.to
+            try:
+                gas = int(f.eth.estimate_gas(cast(Any, tx)))
+            except Exception as exc:
+                raise DeploymentError(f"dry run: step {step.name} ({step.describe()}) would fail: "
+                                      f"{str(exc).splitlines()[0][:200]}") from None  # fmt: skip
+            tx_hash = f.eth.send_transaction(cast(Any, {**tx, "gas": int(gas * gas_multiplier), "gasPrice": 0}))
+            receipt = f.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
+            if int(receipt["status"]) != 1:
+                raise DeploymentError(f"dry run: step {step.name} failed on the fork")
+            created = receipt.get("contractAddress")
+            if step.creates and created:
+                addresses[step.contract] = to_checksum_address(str(created))
+            costs.append(StepCost(step, args, gas, addresses.get(step.contract) if step.creates else None))
+    finally:
+        stop_fork(fork)
+    return DryRun(chain_id, who, costs, cast(Literal["eip1559", "legacy"], mode), price, max_fee, balance,
+                  gas_multiplier)  # fmt: skip
+
+
+# ---------------------------------------------------------------------------- source metadata
+
+SOURCES_SUFFIX: Final = ".sources"
+
+
+def standard_json_input(name: str, root: Path | None = None) -> dict[str, Any]:
+    """The solc standard-JSON input that reproduces ``build/contracts/<name>.json`` (what
+    brownie compiled): every source the contract uses, the optimizer, EVM version and
+    remappings, plus the compiler version. Explorers accepting standard JSON verify with it."""
+    from tierchain.chain.artifacts import project_root
+
+    base = root or project_root()
+    build = base / "build" / "contracts" / f"{name}.json"
+    try:
+        art = json.loads(build.read_text())
+    except (OSError, ValueError):
+        raise DeploymentError(f"no compiled {name} in {build.parent}: run `brownie compile`") from None
+    compiler = art["compiler"]
+    sources: dict[str, dict[str, str]] = {}
+    for rel in sorted(set(art["allSourcePaths"].values())):
+        path = base / rel
+        try:
+            sources[rel] = {"content": path.read_text()}
+        except OSError:
+            raise DeploymentError(f"source {rel} of {name} is missing under {base}") from None
+    remappings = [f"{k}={v}" for k, v in (
+        ("@openzeppelin/contracts", "node_modules/@openzeppelin/contracts"),
+        ("@solvprotocol/erc-3525", "node_modules/@solvprotocol/erc-3525"),
+    )]  # fmt: skip
+    return {
+        "compiler_version": "v" + str(compiler["version"]),
+        "contract": f"{art['sourcePath']}:{name}",
+        "input": {
+            "language": "Solidity",
+            "sources": sources,
+            "settings": {
+                "optimizer": compiler["optimizer"],
+                "evmVersion": compiler["evm_version"],
+                "remappings": remappings,
+                "outputSelection": {"*": {"*": ["abi", "evm.bytecode", "evm.deployedBytecode"], "": ["ast"]}},
+            },
+        },
+    }
+
+
+def write_sources(record: Path, root: Path | None = None) -> Path | None:
+    """Write ``<record stem>.sources/<Contract>.json`` (standard-JSON input + compiler version)
+    for every contract of the set; None when the compiled build is not available here."""
+    from tierchain.chain.artifacts import project_root
+    from tierchain.core.errors import ArtifactError
+
+    try:
+        base = root or project_root()
+    except ArtifactError:
+        return None
+    if not (base / "build" / "contracts").is_dir():
+        return None
+    folder = record.with_name(record.stem + SOURCES_SUFFIX)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in sorted(set(_ARTIFACT_OF.values())):
+        doc = standard_json_input(name, base)
+        (folder / f"{name}.json").write_text(json.dumps(doc, indent=1) + "\n")
+    return folder
