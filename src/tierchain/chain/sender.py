@@ -360,6 +360,9 @@ class Sender:
                 # although it mined it: wait() will find status 0 and decode the reason.
                 return signed.tx_hash
             refused = exc
+        if any(t in node_message(refused).lower() for t in _NONCE_RACE):
+            self.resync_nonce()
+            raise self._as_error(refused, signed.request, "broadcast", signed.tx_hash) from None
         with self._slot.lock:
             if self._slot.next_nonce == signed.nonce + 1:
                 self._slot.next_nonce = signed.nonce
@@ -519,14 +522,47 @@ class Sender:
         if revert is not None:
             return revert
         what = req.label or ("contract creation" if req.to is None else f"call to {req.to}")
+        text = node_message(exc).lower()
+        if any(t in text for t in _NO_FUNDS):
+            return TransactionError(
+                f"{what}: {self.address} cannot pay the gas (it holds "
+                f"{_ether(int(self.w3.eth.get_balance(self.address)))}); fund it first (on a local "
+                f"chain: `tierchain chain fund {self.address} --ether 1`)",
+                tx_hash,
+            )
+        if any(t in text for t in _NONCE_RACE):
+            return NonceError(
+                f"{what}: the nonce of {self.address} was taken by another transaction meanwhile: "
+                "another process is sending from the same key (one key, one sender at a time); "
+                "nothing was sent, run the command again",
+                tx_hash,
+            )
         return TransactionError(f"{stage} of {what} failed: {_brief(exc)}", tx_hash)
+
+    def check_funds(self, reqs: Sequence[TxRequest], gas: Sequence[int], fees: Mapping[str, int]) -> None:
+        """Before signing: the account can pay every request at the highest fee quoted."""
+        price = int(fees.get("maxFeePerGas", fees.get("gasPrice", 0)))
+        need = sum(g * price + r.value for r, g in zip(reqs, gas, strict=True))
+        if need == 0:
+            return
+        have = int(self.w3.eth.get_balance(self.address))
+        if have < need:
+            what = reqs[0].label or "the transaction" if len(reqs) == 1 else f"{len(reqs)} transactions"
+            raise TransactionError(
+                f"{self.address} cannot pay for {what}: it holds {_ether(have)}, needs up to "
+                f"{_ether(need)} (gas {sum(gas):,} at {price / GWEI:g} gwei); nothing was signed. Fund "
+                f"it first (on a local chain: `tierchain chain fund {self.address} --ether 1`)"
+            )
 
     # -- conveniences ------------------------------------------------------------------------
 
     def send(self, req: TxRequest) -> Receipt:
         """Sign, broadcast and wait for one transaction."""
         with self._slot.lock:
-            signed = self.sign(req)
+            gas = req.gas if req.gas is not None else self.estimate_gas(req)
+            fees = self.fees()
+            self.check_funds([req], [gas], fees)
+            signed = self.sign(TxRequest(req.to, req.data, req.value, gas, req.label), fees=fees)
             self.broadcast(signed)
         return self.wait(signed)
 
@@ -556,6 +592,7 @@ class Sender:
             if shape not in by_shape:
                 by_shape[shape] = self.estimate_gas(req)
             limits.append(by_shape[shape])
+        self.check_funds(reqs, limits, quote)
         with self._slot.lock:
             return [
                 self.sign(TxRequest(r.to, r.data, r.value, gas, r.label), fees=quote)
@@ -588,6 +625,11 @@ class Sender:
         if receipt.contract_address is None:
             raise TransactionError(f"{label or 'deployment'}: no contract address", receipt.tx_hash)
         return receipt
+
+
+def _ether(wei: int) -> str:
+    whole, frac = divmod(wei, 10**18)
+    return f"{whole}.{frac:018d}".rstrip("0").rstrip(".") + " ETH"
 
 
 def sign_dynamic_fee(key: PrivateKey, tx: Mapping[str, Any]) -> tuple[bytes, bytes]:
@@ -628,5 +670,19 @@ def _normalise_receipt(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _brief(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = node_message(exc)
     return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+
+
+def node_message(exc: BaseException) -> str:
+    """The first line of a node's error: the ``message`` of a JSON-RPC error dict (never its
+    JavaScript ``stack``), else the exception's text."""
+    arg = exc.args[0] if exc.args else None
+    text = str(arg["message"]) if isinstance(arg, Mapping) and "message" in arg else str(exc)
+    text = text.strip()
+    return text.splitlines()[0] if text else ""
+
+
+_NONCE_RACE: Final = ("nonce too low", "replacement transaction underpriced", "already known",
+                      "correct nonce", "nonce has already been used", "known transaction")  # fmt: skip
+_NO_FUNDS: Final = ("insufficient funds", "doesn't have enough funds", "insufficient balance")
