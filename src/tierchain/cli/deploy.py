@@ -113,6 +113,11 @@ def deploy(
         operator = to_checksum_address(dev_accounts()[1 if operator_account is None else operator_account].address)
     else:
         raise UsageError(f"chain {chain_id} is not a local chain: give --operator ADDRESS")
+    if not state.has_signer():
+        if not local:
+            raise UsageError("give the deployer: --from ADDRESS (a keystore)")
+        state.dev_account = 0
+    deployer = state.signer_address()
     if currency is None:
         if not local:
             raise UsageError(
@@ -126,11 +131,6 @@ def deploy(
         currency = info.address
     else:
         currency = DEMO
-    if not state.has_signer():
-        if not local:
-            raise UsageError("give the deployer: --from ADDRESS (a keystore)")
-        state.dev_account = 0
-    deployer = state.signer_address()
     params = DeployParams(admin=deployer, operator=operator, currency=currency, replace=replace)
     out = state.stderr()
     if info is not None and not state.json:
