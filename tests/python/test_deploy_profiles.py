@@ -109,6 +109,7 @@ def test_poa_dry_run_costs_nothing(poa_chain: str, keystore: tuple[str, Path]) -
 def test_testnet_profile_waits_for_confirmations(testnet_chain: str, keystore: tuple[str, Path]) -> None:
     deployer, pw = keystore
     w3 = Web3(HTTPProvider(testnet_chain))
+    w3.provider.make_request("anvil_setBalance", [deployer, hex(10**18)])  # type: ignore[arg-type]
     doc = json.loads(cli("deploy", "--rpc", testnet_chain, "--from", deployer, "--password-file", pw,
                          "--operator", dev_accounts()[16].address, "--currency", "demo", "--profile", "testnet",
                          "--yes", "--json").stdout)  # fmt: skip

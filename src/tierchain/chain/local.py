@@ -18,12 +18,13 @@ import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
 
+from tierchain.chain.sender import Sender
 from tierchain.core.errors import ChainError, ChainIdMismatchError, UsageError
 
 ChainKind = Literal["ganache", "anvil"]
@@ -117,6 +118,7 @@ class NetworkProfile:
     confirmations: int  # blocks before a transaction counts as done (1: instant finality)
     timeout: float  # receipt wait per transaction, seconds
     description: str
+    gas_price: int | None = None  # a fixed legacy gas price (0 on a fee-less PoA chain); None: the node's
 
 
 NETWORK_PROFILES: Final[dict[str, NetworkProfile]] = {
@@ -125,8 +127,20 @@ NETWORK_PROFILES: Final[dict[str, NetworkProfile]] = {
                               "a public testnet (e.g. Sepolia): EIP-1559 fees, reorgs possible: 2 confirmations"),
     "poa": NetworkProfile("poa", True, 1, 120.0,
                           "a permissioned proof-of-authority chain (QBFT/IBFT/Clique consortium): zero gas "
-                          "price, legacy fees, instant finality"),
+                          "price, legacy fees, instant finality", gas_price=0),
 }  # fmt: skip
+
+
+class FixedPriceSender(Sender):
+    """A :class:`Sender` of legacy (type 0) transactions at one fixed gas price: a permissioned
+    PoA chain without fees (price 0), whatever ``eth_gasPrice`` suggests."""
+
+    def __init__(self, *args: Any, gas_price: int = 0, **kwargs: Any) -> None:
+        self.gas_price = gas_price
+        super().__init__(*args, **kwargs)
+
+    def fees(self) -> dict[str, int]:
+        return {"gasPrice": self.gas_price}
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from web3.types import BlockIdentifier, TxParams
 from tierchain.chain.revert import abi_type, decode_exception
 from tierchain.core.errors import (
     ContractRevert,
+    InsufficientFundsError,
     NonceError,
     TierchainError,
     TransactionError,
@@ -524,7 +525,7 @@ class Sender:
         what = req.label or ("contract creation" if req.to is None else f"call to {req.to}")
         text = node_message(exc).lower()
         if any(t in text for t in _NO_FUNDS):
-            return TransactionError(
+            return InsufficientFundsError(
                 f"{what}: {self.address} cannot pay the gas (it holds "
                 f"{_ether(int(self.w3.eth.get_balance(self.address)))}); fund it first (on a local "
                 f"chain: `tierchain chain fund {self.address} --ether 1`)",
@@ -548,7 +549,7 @@ class Sender:
         have = int(self.w3.eth.get_balance(self.address))
         if have < need:
             what = reqs[0].label or "the transaction" if len(reqs) == 1 else f"{len(reqs)} transactions"
-            raise TransactionError(
+            raise InsufficientFundsError(
                 f"{self.address} cannot pay for {what}: it holds {_ether(have)}, needs up to "
                 f"{_ether(need)} (gas {sum(gas):,} at {price / GWEI:g} gwei); nothing was signed. Fund "
                 f"it first (on a local chain: `tierchain chain fund {self.address} --ether 1`)"

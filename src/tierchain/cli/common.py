@@ -310,6 +310,7 @@ def command_options(f: F) -> F:
 
 def _port_free(port: int) -> bool:
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a dead chain's TIME_WAIT is free
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

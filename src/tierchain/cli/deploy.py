@@ -20,8 +20,9 @@ from rich.table import Table
 
 from tierchain.chain.abi import call_data
 from tierchain.chain.deployment import CONTRACTS, deployment_path
-from tierchain.chain.local import LOCAL_CHAIN_IDS, NETWORK_PROFILES, dev_accounts
-from tierchain.chain.sender import TxRequest
+from tierchain.chain.local import LOCAL_CHAIN_IDS, NETWORK_PROFILES, FixedPriceSender, dev_accounts
+from tierchain.chain.revert import decode_exception
+from tierchain.chain.sender import Sender, TxRequest
 from tierchain.cli.common import CliState, command_options, parse_address, parse_bytes32, pass_state
 from tierchain.core.errors import UsageError
 from tierchain.core.money import format_units
@@ -43,6 +44,23 @@ _ARTIFACT: Final = {
 }  # fmt: skip
 
 
+_PROFILE: Final = "tierchain.profile"
+
+
+def profile_signer(state: CliState) -> Sender:
+    """The signer, sending at the profile's fixed gas price if it has one (``poa``: 0)."""
+    profile = click.get_current_context().meta.get(_PROFILE)
+    if profile is not None and profile.gas_price is not None and state._sender is None:
+        state._sender = FixedPriceSender(state.web3(), state.account(), gas_price=profile.gas_price,
+                                         confirmations=state.confirmations, timeout=state.timeout)  # fmt: skip
+    return state.signer()
+
+
+def _profile_price() -> int | None:
+    profile = click.get_current_context().meta.get(_PROFILE)
+    return None if profile is None else profile.gas_price
+
+
 def profile_option(f: Any) -> Any:
     """``--profile local|testnet|poa``: fee mode and confirmations of a kind of network."""
 
@@ -51,6 +69,7 @@ def profile_option(f: Any) -> Any:
             return
         state = ctx.ensure_object(CliState)
         profile = NETWORK_PROFILES[value]
+        ctx.meta[_PROFILE] = profile
         state.legacy = state.legacy or profile.legacy
         if state.confirmations == 1:
             state.confirmations = profile.confirmations
@@ -144,7 +163,7 @@ def deploy(
             f"deploy on chain {chain_id} from {deployer} with operator {operator}?",
             abort=True, err=True,
         )  # fmt: skip
-    admin = state.signer()
+    admin = profile_signer(state)
     if not state.json:
         out.print(f"chain {chain_id}; deployer {admin.address}; operator {operator}")
     journal = Journal()
@@ -161,7 +180,8 @@ def deploy(
 
     def human(console: Console) -> None:
         for name in CONTRACTS:
-            console.print(f"  {name:<10} {d.address_of(name)}  gas {d.gas_used.get(name, 0):,}")
+            gas = f"gas {d.gas_used[name]:,}" if name in d.gas_used else "existing, not deployed here"
+            console.print(f"  {name:<10} {d.address_of(name)}  {gas}")
         console.print(f"gas used in total {sum(d.gas_used.values()):,} ({len(d.tx_hashes)} transactions, "
                       f"journal workflow {wf.id})")  # fmt: skip
         console.print(f"recorded in {path}")
@@ -177,7 +197,7 @@ def deploy(
 
 def _dry_run(state: CliState, params: DeployParams) -> None:
     w3 = state.web3()
-    plan = dry_run(w3, params.admin, params, legacy=state.legacy)
+    plan = dry_run(w3, params.admin, params, legacy=state.legacy, gas_price=_profile_price())
     doc = {
         "chain_id": plan.chain_id, "deployer": plan.deployer, "fee_mode": plan.fee_mode,
         "gas_price_wei": str(plan.gas_price_wei), "max_fee_wei": str(plan.max_fee_wei),
@@ -228,7 +248,8 @@ def _emit_call(state: CliState, req: TxRequest, what: str, simulated_from: str |
             state.web3().eth.call({"from": simulated_from, "to": req.to, "data": HexBytes(req.data)})
             simulated = "ok"
         except Exception as exc:  # a revert: shown, not fatal (the multisig may not be admin yet)
-            simulated = f"reverts: {str(exc).splitlines()[0][:160]}"
+            revert = decode_exception(exc)
+            simulated = f"reverts: {revert if revert is not None else str(exc).splitlines()[0][:160]}"
     doc = {"to": req.to, "value": "0", "data": "0x" + req.data.hex(), "action": what,
            "simulated_from": simulated_from, "simulation": simulated}  # fmt: skip
     text = f"{what}\n  to    {req.to}\n  value 0\n  data  0x{req.data.hex()}"
@@ -287,11 +308,12 @@ def admin_transfer(state: CliState, new_admin: str, calldata_only: bool) -> None
     if state.signer_address() != current:
         raise UsageError(f"only the admin {current} can start a hand-over (the signer is "
                          f"{state.signer_address()}); a multisig admin: use --calldata-only")  # fmt: skip
-    receipt = state.signer().send(req)
+    receipt = profile_signer(state).send(req)
     state.emit({"tx": receipt.tx_hash, "pending_admin": target},
                f"hand-over proposed to {target} (tx {receipt.tx_hash}); it takes effect when "
-               f"{target} runs acceptAdmin(): `tierchain admin accept`"
-               + (" --calldata-only (it is a contract)" if state.web3().eth.get_code(target) else ""))  # fmt: skip
+               f"{target} runs acceptAdmin(): "
+               + ("it is a contract: `tierchain admin accept --calldata-only` prints what it must execute"
+                  if state.web3().eth.get_code(target) else "`tierchain admin accept --from` it"))  # fmt: skip
 
 
 @admin.command("accept")
@@ -315,7 +337,7 @@ def admin_accept(state: CliState, calldata_only: bool) -> None:
         return
     if state.signer_address() != pending:
         raise UsageError(f"only the pending admin {pending} can accept (the signer is {state.signer_address()})")
-    receipt = state.signer().send(req)
+    receipt = profile_signer(state).send(req)
     state.emit({"tx": receipt.tx_hash, "admin": pending}, f"{pending} is now the admin (tx {receipt.tx_hash})")
 
 

@@ -529,9 +529,14 @@ class DryRun:
         return self.balance_wei >= self.max_cost_wei
 
 
-def current_fees(w3: Web3, *, legacy: bool = False, priority_fee: int = DEFAULT_PRIORITY_FEE) -> tuple[str, int, int]:
+def current_fees(
+    w3: Web3, *, legacy: bool = False, priority_fee: int = DEFAULT_PRIORITY_FEE, gas_price: int | None = None
+) -> tuple[str, int, int]:
     """(fee mode, expected price per gas, highest price per gas a transaction may pay), as the
-    :class:`~tierchain.chain.sender.Sender` would quote them now."""
+    :class:`~tierchain.chain.sender.Sender` would quote them now (``gas_price``: a fixed legacy
+    price, as a PoA profile sends)."""
+    if gas_price is not None:
+        return "legacy", gas_price, gas_price
     base = w3.eth.get_block("latest").get("baseFeePerGas")
     if legacy or base is None:
         price = int(w3.eth.gas_price)
@@ -543,7 +548,7 @@ def current_fees(w3: Web3, *, legacy: bool = False, priority_fee: int = DEFAULT_
 
 def dry_run(
     w3: Web3, deployer: str, params: DeployParams, *, legacy: bool = False,
-    priority_fee: int = DEFAULT_PRIORITY_FEE, gas_multiplier: float = 1.25,
+    priority_fee: int = DEFAULT_PRIORITY_FEE, gas_multiplier: float = 1.25, gas_price: int | None = None,
 ) -> DryRun:  # fmt: skip
     """Run :data:`PLAN` on a throw-away Anvil fork of the chain (the deployer impersonated, its
     nonce as on the chain, so the addresses shown are the ones a deploy sent next would get):
@@ -553,7 +558,7 @@ def dry_run(
     if not url:
         raise UsageError("a dry run needs an HTTP JSON-RPC URL to fork from")
     who = to_checksum_address(deployer)
-    mode, price, max_fee = current_fees(w3, legacy=legacy, priority_fee=priority_fee)
+    mode, price, max_fee = current_fees(w3, legacy=legacy, priority_fee=priority_fee, gas_price=gas_price)
     balance = int(w3.eth.get_balance(who))
     chain_id = int(w3.eth.chain_id)
     fork = start_fork(url)

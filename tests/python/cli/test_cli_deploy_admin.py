@@ -56,12 +56,17 @@ def test_two_step_hand_over_to_a_multisig_then_admin_actions_by_calldata(
     assert "only the admin" in run("admin", "transfer", addr(0), "--dev-account", 0, expect=2).stderr
 
     # any admin action as calldata for the multisig, checked against the deployment's ABI
-    target = addr(OUTSIDER)
-    allow = out_json(run("admin", "calldata", "relay", "setTargetAllowed(address,bool)", target, "true", "--json"))
-    assert allow["to"] == d.relay and allow["simulation"] == "ok"
-    assert not _read(w3, d.relay, "isTargetAllowed(address)", "bool", args=bytes(12) + bytes.fromhex(target[2:]))
-    _execute(multisig, accounts, allow)
-    assert _read(w3, d.relay, "isTargetAllowed(address)", "bool", args=bytes(12) + bytes.fromhex(target[2:]))
+    desk = d.desk
+    word = bytes(12) + bytes.fromhex(desk[2:])
+    assert _read(w3, d.relay, "isTargetAllowed(address)", "bool", args=word)
+    deny = out_json(run("admin", "calldata", "relay", "setTargetAllowed(address,bool)", desk, "false", "--json"))
+    assert deny["to"] == d.relay and deny["simulation"] == "ok" and deny["simulated_from"] == ms
+    _execute(multisig, accounts, deny)
+    assert not _read(w3, d.relay, "isTargetAllowed(address)", "bool", args=word)
+    # a call the contract refuses is shown as its decoded revert, before anyone approves it
+    eoa = out_json(run("admin", "calldata", "relay", "setTargetAllowed(address,bool)", addr(OUTSIDER), "true",
+                       "--json"))  # fmt: skip
+    assert eoa["simulation"].startswith("reverts: RelayNotTrustedForwarder")
 
     pause = out_json(run("admin", "calldata", "settlement", "setSettlementPaused(bool)", "true", "--json"))
     assert pause["to"] == d.settlement and pause["simulation"] == "ok"
