@@ -174,7 +174,7 @@ def deploy(
     d = wf.deployment
     assert d is not None
     path = wf.record_path or deployment_path(chain_id)
-    sources = write_sources(path)
+    sources = write_sources(path, demo_currency=params.demo_currency)
     doc = {"chain_id": chain_id, "record": str(path), "workflow_id": wf.id, "sources": str(sources) if sources
            else None, **d.to_json()}  # fmt: skip
 

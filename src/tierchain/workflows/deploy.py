@@ -639,9 +639,9 @@ def standard_json_input(name: str, root: Path | None = None) -> dict[str, Any]:
     }
 
 
-def write_sources(record: Path, root: Path | None = None) -> Path | None:
+def write_sources(record: Path, root: Path | None = None, *, demo_currency: bool = True) -> Path | None:
     """Write ``<record stem>.sources/<Contract>.json`` (standard-JSON input + compiler version)
-    for every contract of the set; None when the compiled build is not available here."""
+    for every contract this deploy created; None when the compiled build is not available here."""
     from tierchain.chain.artifacts import project_root
     from tierchain.core.errors import ArtifactError
 
@@ -653,7 +653,7 @@ def write_sources(record: Path, root: Path | None = None) -> Path | None:
         return None
     folder = record.with_name(record.stem + SOURCES_SUFFIX)
     folder.mkdir(parents=True, exist_ok=True)
-    for name in sorted(set(_ARTIFACT_OF.values())):
+    for name in sorted({s.artifact for s in plan_steps(demo_currency=demo_currency) if s.creates}):
         doc = standard_json_input(name, base)
         (folder / f"{name}.json").write_text(json.dumps(doc, indent=1) + "\n")
     return folder
