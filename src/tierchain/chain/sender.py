@@ -390,6 +390,7 @@ class Sender:
         limit = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         raw: Mapping[str, Any] | None = None
+        race_check = time.monotonic() + 1.0
         while True:
             try:
                 raw = cast(Mapping[str, Any], self.w3.eth.get_transaction_receipt(signed.tx_hash))
@@ -398,6 +399,9 @@ class Sender:
             number = raw.get("blockNumber") if raw is not None else None
             if number is not None and self._confirmed(int(number)):
                 break
+            if number is None and time.monotonic() >= race_check:
+                race_check = time.monotonic() + 1.0
+                self._check_nonce_taken(signed)
             if time.monotonic() >= deadline:
                 raise TransactionTimeoutError(
                     f"{signed.request.label or 'transaction'} {signed.tx_hash} (nonce "
@@ -411,6 +415,26 @@ class Sender:
         if check and receipt.status != 1:
             raise self._failure(receipt, signed)
         return receipt
+
+    def _check_nonce_taken(self, signed: SignedTx) -> None:
+        """No receipt yet: if the account's mined count is past this nonce, another transaction
+        took it (a second process sending from the same key; Ganache even accepts the stale
+        transaction and never mines it)."""
+        if int(self.w3.eth.get_transaction_count(signed.sender, "latest")) <= signed.nonce:
+            return
+        try:
+            again = self.w3.eth.get_transaction_receipt(signed.tx_hash)
+        except TransactionNotFound:
+            again = None
+        if again is not None and again.get("blockNumber") is not None:
+            return
+        self.resync_nonce()
+        raise NonceError(
+            f"{signed.request.label or 'transaction'}: nonce {signed.nonce} of {signed.sender} was "
+            "taken by another transaction meanwhile: another process is sending from the same key "
+            "(one key, one sender at a time); this one will never be mined, run the command again",
+            signed.tx_hash,
+        )
 
     def _confirmed(self, block_number: int, head: int | None = None) -> bool:
         """A receipt in ``block_number`` has the configured confirmations (one needs no look-up:
