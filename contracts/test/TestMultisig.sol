@@ -15,9 +15,12 @@ contract TestMultisig {
         bool executed;
     }
 
+    /// @notice Whether an account is one of the owners.
     mapping(address => bool) public isOwner;
+    /// @notice Confirmations a proposal needs to run.
     uint256 public immutable threshold;
     Proposal[] private _proposals;
+    /// @notice Whether an owner confirmed a proposal.
     mapping(uint256 => mapping(address => bool)) public confirmed;
 
     event Proposed(uint256 indexed id, address indexed to, bytes data);
@@ -61,7 +64,7 @@ contract TestMultisig {
         if (confirmed[id][msg.sender]) revert MultisigAlreadyConfirmed(id, msg.sender);
         confirmed[id][msg.sender] = true;
         Proposal storage p = _proposals[id];
-        p.confirmations += 1;
+        ++p.confirmations;
         emit Confirmed(id, msg.sender);
         if (!p.executed && p.confirmations >= threshold) {
             p.executed = true;

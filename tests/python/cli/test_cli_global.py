@@ -120,8 +120,17 @@ def test_deploy_with_a_keystore_signer(run: Run, home: Path, tmp_path: Path, w3:
     run("wallet", "import", "--key-file", key, "--password-file", pw, rpc=False)
     deployer = dev_accounts()[16].address
     doc = out_json(
-        run("deploy", "--from", deployer, "--password-file", pw, "--operator", dev_accounts()[17].address, "--json",
-            "--replace")
+        run(
+            "deploy",
+            "--from",
+            deployer,
+            "--password-file",
+            pw,
+            "--operator",
+            dev_accounts()[17].address,
+            "--json",
+            "--replace",
+        )
     )
     assert doc["admin"] == deployer and doc["operator"] == dev_accounts()[17].address
     assert Path(doc["record"]).is_file()
