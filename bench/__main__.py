@@ -27,6 +27,7 @@ BENCHES = [
     "bench.bench_index",
     "bench.bench_desk",
     "bench.bench_settlement",
+    "bench.bench_deploy",
 ]
 
 _current: subprocess.Popen[bytes] | None = None

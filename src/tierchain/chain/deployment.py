@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -66,6 +67,7 @@ class Deployment:
     min_piece_cents: int = DEFAULT_MIN_PIECE_CENTS
     max_tenor_seconds: int = DEFAULT_MAX_TENOR
     tx_hashes: dict[str, str] = field(default_factory=dict)
+    gas_used: dict[str, int] = field(default_factory=dict)
 
     def address_of(self, name: str) -> ChecksumAddress:
         if name not in CONTRACTS:
@@ -91,13 +93,30 @@ def genesis_hash(w3: Web3) -> str:
     return "0x" + bytes(w3.eth.get_block(0)["hash"]).hex()
 
 
-def save_deployment(deployment: Deployment, home: Path | None = None) -> Path:
+def save_deployment(deployment: Deployment, home: Path | None = None, *, replace: bool = False) -> Path:
+    """Write the record. An existing record is never overwritten: without ``replace`` it is a
+    :class:`DeploymentError`; with it the old file is kept as ``<chainId>.<UTC time>.json``."""
     path = deployment_path(deployment.chain_id, home)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        if not replace:
+            raise DeploymentError(
+                f"a deployment is already recorded at {path}; pass --replace to record a new one "
+                "(the old record is kept, renamed with a timestamp)"
+            )
+        keep_old_record(path)
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(deployment.to_json(), indent=1) + "\n")
     os.replace(tmp, path)
     return path
+
+
+def keep_old_record(path: Path) -> Path:
+    """Rename a record out of the way: ``<chainId>.<UTC time>.json`` next to it."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    kept = path.with_name(f"{path.stem}.{stamp}.json")
+    os.replace(path, kept)
+    return kept
 
 
 def load_deployment(w3: Web3, *, home: Path | None = None, path: Path | None = None) -> Deployment:
@@ -128,6 +147,11 @@ def verify_deployment(w3: Web3, deployment: Deployment, chain_id: int | None = N
             "id (different genesis block): deploy again"
         )
     missing = [n for n in CONTRACTS if not w3.eth.get_code(deployment.address_of(n))]
+    if missing == ["currency"]:
+        raise DeploymentError(
+            f"the deployment record names currency {deployment.currency}, but chain {actual} has "
+            "no contract there (a record made for another network?); nothing was signed"
+        )
     if missing:
         raise DeploymentError(
             f"no contract code on chain {actual} at the recorded address of "

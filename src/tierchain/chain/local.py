@@ -18,12 +18,13 @@ import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
 
+from tierchain.chain.sender import Sender
 from tierchain.core.errors import ChainError, ChainIdMismatchError, UsageError
 
 ChainKind = Literal["ganache", "anvil"]
@@ -36,6 +37,8 @@ LOCAL_CHAIN_IDS: Final = frozenset(CHAIN_IDS.values())
 DEFAULT_PORTS: Final[dict[str, int]] = {"ganache": 8545, "anvil": 8546}
 HARDFORK: Final = "shanghai"
 RECORD: Final = "chain.json"
+LAST_PORT: Final = "last-port"
+"""Kept after the chain stops or dies, so a restart reuses the port (and the URLs people noted)."""
 
 
 _dev_accounts: list[LocalAccount] = []
@@ -107,6 +110,40 @@ def chain_command(kind: ChainKind, port: int, state_dir: Path) -> list[str]:
 
 
 @dataclass(frozen=True)
+class NetworkProfile:
+    """How to send on a kind of network (``--profile``; documented in brownie-config.yaml)."""
+
+    name: str
+    legacy: bool  # type-0 gasPrice transactions (a zero price on fee-less PoA chains)
+    confirmations: int  # blocks before a transaction counts as done (1: instant finality)
+    timeout: float  # receipt wait per transaction, seconds
+    description: str
+    gas_price: int | None = None  # a fixed legacy gas price (0 on a fee-less PoA chain); None: the node's
+
+
+NETWORK_PROFILES: Final[dict[str, NetworkProfile]] = {
+    "local": NetworkProfile("local", False, 1, 120.0, "Ganache/Anvil: automine, EIP-1559 fees"),
+    "testnet": NetworkProfile("testnet", False, 2, 600.0,
+                              "a public testnet (e.g. Sepolia): EIP-1559 fees, reorgs possible: 2 confirmations"),
+    "poa": NetworkProfile("poa", True, 1, 120.0,
+                          "a permissioned proof-of-authority chain (QBFT/IBFT/Clique consortium): zero gas "
+                          "price, legacy fees, instant finality", gas_price=0),
+}  # fmt: skip
+
+
+class FixedPriceSender(Sender):
+    """A :class:`Sender` of legacy (type 0) transactions at one fixed gas price: a permissioned
+    PoA chain without fees (price 0), whatever ``eth_gasPrice`` suggests."""
+
+    def __init__(self, *args: Any, gas_price: int = 0, **kwargs: Any) -> None:
+        self.gas_price = gas_price
+        super().__init__(*args, **kwargs)
+
+    def fees(self) -> dict[str, int]:
+        return {"gasPrice": self.gas_price}
+
+
+@dataclass(frozen=True)
 class LocalChain:
     """A local chain started by tierchain."""
 
@@ -155,7 +192,7 @@ def start_chain(
     if running is not None:
         raise ChainError(f"a {running.kind} chain already runs from {state} at {running.url}")
     if port is None:
-        port = DEFAULT_PORTS[kind]
+        port = last_port(state) or DEFAULT_PORTS[kind]
     if rpc_chain_id(f"http://127.0.0.1:{port}", timeout=0.5) is not None:
         raise ChainError(f"port {port} is already taken by another node; pick another --port")
     cmd = chain_command(kind, port, state)
@@ -179,6 +216,7 @@ def start_chain(
             )
         if rpc_chain_id(chain.url, timeout=1.0) == CHAIN_IDS[kind]:
             (state / RECORD).write_text(json.dumps(asdict(chain), indent=1) + "\n")
+            (state / LAST_PORT).write_text(f"{port}\n")
             return chain
         time.sleep(0.2)
     _terminate(proc.pid)
@@ -222,6 +260,19 @@ def _read_record(record: Path) -> LocalChain | None:
         return LocalChain(**json.loads(record.read_text()))
     except (ValueError, TypeError):
         return None
+
+
+def last_port(state_dir: Path | str) -> int | None:
+    """The port the chain of ``state_dir`` last ran on (also after it died or was stopped)."""
+    state = Path(state_dir)
+    chain = _read_record(state / RECORD)
+    if chain is not None:
+        return chain.port
+    try:
+        port = int((state / LAST_PORT).read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return port if 0 < port < 65536 else None
 
 
 def chain_status(state_dir: Path | str) -> LocalChain | None:
@@ -289,3 +340,83 @@ def advance_time(w3: Web3, seconds: int) -> int:
     w3.provider.make_request("evm_increaseTime", [int(seconds)])  # type: ignore[arg-type]
     w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
     return int(w3.eth.get_block("latest")["timestamp"])
+
+
+def require_local(w3: Web3, what: str) -> int:
+    """The chain id, if ``w3`` is a local development chain; else :class:`ChainError`."""
+    chain_id = int(w3.eth.chain_id)
+    if chain_id not in LOCAL_CHAIN_IDS:
+        raise ChainError(f"{what} is for local development chains only (this is chain {chain_id})")
+    return chain_id
+
+
+def _is_anvil(w3: Web3) -> bool:
+    answer = w3.provider.make_request("web3_clientVersion", [])  # type: ignore[arg-type]
+    return str(answer.get("result", "")).lower().startswith("anvil")
+
+
+def _rpc(w3: Web3, method: str, params: list[object]) -> object:
+    answer = w3.provider.make_request(method, params)  # type: ignore[arg-type]
+    if "error" in answer:
+        error = answer["error"]
+        message = error.get("message", error) if isinstance(error, dict) else error
+        raise ChainError(f"{method} failed: {str(message).splitlines()[0][:200]}")
+    return answer.get("result")
+
+
+def fund_ether(w3: Web3, address: str, wei: int) -> int:
+    """Add ``wei`` to ``address``'s ether balance on a local chain (Ganache
+    ``evm_setAccountBalance``, Anvil ``anvil_setBalance``); returns the new balance."""
+    require_local(w3, "funding an account")
+    if wei <= 0:
+        raise UsageError("the amount of ether must be positive")
+    target = w3.to_checksum_address(address)
+    balance = int(w3.eth.get_balance(target)) + wei
+    method = "anvil_setBalance" if _is_anvil(w3) else "evm_setAccountBalance"
+    _rpc(w3, method, [target, hex(balance)])
+    return int(w3.eth.get_balance(target))
+
+
+def set_time(w3: Web3, when: int) -> int:
+    """Set a local chain's clock to unix time ``when`` (forward only) and mine a block there;
+    returns its timestamp (Anvil ``evm_setTime`` takes seconds, Ganache milliseconds)."""
+    require_local(w3, "setting the clock")
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    if when <= now:
+        raise UsageError(f"time only moves forward: the chain is at {now}, asked for {when}")
+    _rpc(w3, "evm_setTime", [when if _is_anvil(w3) else when * 1000])
+    _rpc(w3, "evm_mine", [])
+    return int(w3.eth.get_block("latest")["timestamp"])
+
+
+@dataclass(frozen=True)
+class Fork:
+    """A throw-away Anvil forked from another chain (for dry runs): nothing reaches that chain."""
+
+    url: str
+    pid: int
+
+
+def start_fork(url: str, *, timeout: float = 60.0) -> Fork:
+    """Start Anvil forked from ``url`` at its latest block, on a free port; stop it with
+    :func:`stop_fork`. Transactions sent to the fork never reach the forked chain."""
+    port = free_port()
+    cmd = [str(find_node_bin("anvil")), "--host", "127.0.0.1", "--port", str(port), "--fork-url", url,
+           "--silent", "--no-storage-caching", "--hardfork", HARDFORK]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    fork = Fork(f"http://127.0.0.1:{port}", proc.pid)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            raise ChainError(f"anvil could not fork {url}: {err.strip().splitlines()[-1:] or proc.returncode}")
+        if rpc_chain_id(fork.url, timeout=1.0) is not None:
+            return fork
+        time.sleep(0.2)
+    _terminate(proc.pid)
+    raise ChainError(f"the anvil fork of {url} did not answer within {timeout:.0f} s")
+
+
+def stop_fork(fork: Fork) -> None:
+    _terminate(fork.pid)

@@ -41,6 +41,7 @@ from web3.types import BlockIdentifier, TxParams
 from tierchain.chain.revert import abi_type, decode_exception
 from tierchain.core.errors import (
     ContractRevert,
+    InsufficientFundsError,
     NonceError,
     TierchainError,
     TransactionError,
@@ -360,6 +361,9 @@ class Sender:
                 # although it mined it: wait() will find status 0 and decode the reason.
                 return signed.tx_hash
             refused = exc
+        if any(t in node_message(refused).lower() for t in _NONCE_RACE):
+            self.resync_nonce()
+            raise self._as_error(refused, signed.request, "broadcast", signed.tx_hash) from None
         with self._slot.lock:
             if self._slot.next_nonce == signed.nonce + 1:
                 self._slot.next_nonce = signed.nonce
@@ -386,6 +390,7 @@ class Sender:
         limit = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         raw: Mapping[str, Any] | None = None
+        race_check = time.monotonic() + 1.0
         while True:
             try:
                 raw = cast(Mapping[str, Any], self.w3.eth.get_transaction_receipt(signed.tx_hash))
@@ -394,6 +399,9 @@ class Sender:
             number = raw.get("blockNumber") if raw is not None else None
             if number is not None and self._confirmed(int(number)):
                 break
+            if number is None and time.monotonic() >= race_check:
+                race_check = time.monotonic() + 1.0
+                self._check_nonce_taken(signed)
             if time.monotonic() >= deadline:
                 raise TransactionTimeoutError(
                     f"{signed.request.label or 'transaction'} {signed.tx_hash} (nonce "
@@ -407,6 +415,26 @@ class Sender:
         if check and receipt.status != 1:
             raise self._failure(receipt, signed)
         return receipt
+
+    def _check_nonce_taken(self, signed: SignedTx) -> None:
+        """No receipt yet: if the account's mined count is past this nonce, another transaction
+        took it (a second process sending from the same key; Ganache even accepts the stale
+        transaction and never mines it)."""
+        if int(self.w3.eth.get_transaction_count(signed.sender, "latest")) <= signed.nonce:
+            return
+        try:
+            again = self.w3.eth.get_transaction_receipt(signed.tx_hash)
+        except TransactionNotFound:
+            again = None
+        if again is not None and again.get("blockNumber") is not None:
+            return
+        self.resync_nonce()
+        raise NonceError(
+            f"{signed.request.label or 'transaction'}: nonce {signed.nonce} of {signed.sender} was "
+            "taken by another transaction meanwhile: another process is sending from the same key "
+            "(one key, one sender at a time); this one will never be mined, run the command again",
+            signed.tx_hash,
+        )
 
     def _confirmed(self, block_number: int, head: int | None = None) -> bool:
         """A receipt in ``block_number`` has the configured confirmations (one needs no look-up:
@@ -519,14 +547,47 @@ class Sender:
         if revert is not None:
             return revert
         what = req.label or ("contract creation" if req.to is None else f"call to {req.to}")
+        text = node_message(exc).lower()
+        if any(t in text for t in _NO_FUNDS):
+            return InsufficientFundsError(
+                f"{what}: {self.address} cannot pay the gas (it holds "
+                f"{_ether(int(self.w3.eth.get_balance(self.address)))}); fund it first (on a local "
+                f"chain: `tierchain chain fund {self.address} --ether 1`)",
+                tx_hash,
+            )
+        if any(t in text for t in _NONCE_RACE):
+            return NonceError(
+                f"{what}: the nonce of {self.address} was taken by another transaction meanwhile: "
+                "another process is sending from the same key (one key, one sender at a time); "
+                "nothing was sent, run the command again",
+                tx_hash,
+            )
         return TransactionError(f"{stage} of {what} failed: {_brief(exc)}", tx_hash)
+
+    def check_funds(self, reqs: Sequence[TxRequest], gas: Sequence[int], fees: Mapping[str, int]) -> None:
+        """Before signing: the account can pay every request at the highest fee quoted."""
+        price = int(fees.get("maxFeePerGas", fees.get("gasPrice", 0)))
+        need = sum(g * price + r.value for r, g in zip(reqs, gas, strict=True))
+        if need == 0:
+            return
+        have = int(self.w3.eth.get_balance(self.address))
+        if have < need:
+            what = reqs[0].label or "the transaction" if len(reqs) == 1 else f"{len(reqs)} transactions"
+            raise InsufficientFundsError(
+                f"{self.address} cannot pay for {what}: it holds {_ether(have)}, needs up to "
+                f"{_ether(need)} (gas {sum(gas):,} at {price / GWEI:g} gwei); nothing was signed. Fund "
+                f"it first (on a local chain: `tierchain chain fund {self.address} --ether 1`)"
+            )
 
     # -- conveniences ------------------------------------------------------------------------
 
     def send(self, req: TxRequest) -> Receipt:
         """Sign, broadcast and wait for one transaction."""
         with self._slot.lock:
-            signed = self.sign(req)
+            gas = req.gas if req.gas is not None else self.estimate_gas(req)
+            fees = self.fees()
+            self.check_funds([req], [gas], fees)
+            signed = self.sign(TxRequest(req.to, req.data, req.value, gas, req.label), fees=fees)
             self.broadcast(signed)
         return self.wait(signed)
 
@@ -556,6 +617,7 @@ class Sender:
             if shape not in by_shape:
                 by_shape[shape] = self.estimate_gas(req)
             limits.append(by_shape[shape])
+        self.check_funds(reqs, limits, quote)
         with self._slot.lock:
             return [
                 self.sign(TxRequest(r.to, r.data, r.value, gas, r.label), fees=quote)
@@ -588,6 +650,11 @@ class Sender:
         if receipt.contract_address is None:
             raise TransactionError(f"{label or 'deployment'}: no contract address", receipt.tx_hash)
         return receipt
+
+
+def _ether(wei: int) -> str:
+    whole, frac = divmod(wei, 10**18)
+    return f"{whole}.{frac:018d}".rstrip("0").rstrip(".") + " ETH"
 
 
 def sign_dynamic_fee(key: PrivateKey, tx: Mapping[str, Any]) -> tuple[bytes, bytes]:
@@ -628,5 +695,19 @@ def _normalise_receipt(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _brief(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = node_message(exc)
     return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+
+
+def node_message(exc: BaseException) -> str:
+    """The first line of a node's error: the ``message`` of a JSON-RPC error dict (never its
+    JavaScript ``stack``), else the exception's text."""
+    arg = exc.args[0] if exc.args else None
+    text = str(arg["message"]) if isinstance(arg, Mapping) and "message" in arg else str(exc)
+    text = text.strip()
+    return text.splitlines()[0] if text else ""
+
+
+_NONCE_RACE: Final = ("nonce too low", "replacement transaction underpriced", "already known",
+                      "correct nonce", "nonce has already been used", "known transaction")  # fmt: skip
+_NO_FUNDS: Final = ("insufficient funds", "doesn't have enough funds", "insufficient balance")

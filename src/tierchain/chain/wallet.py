@@ -70,6 +70,8 @@ class KeystoreEntry:
     created: str  # from the file name (UTC)
     kdf: str
     scrypt_n: int | None
+    problem: str | None = None
+    """Why this file cannot be used (truncated, malformed): it affects only this address."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -78,6 +80,7 @@ class KeystoreEntry:
             "created": self.created,
             "kdf": self.kdf,
             "scrypt_n": self.scrypt_n,
+            "problem": self.problem,
         }
 
 
@@ -148,7 +151,40 @@ def _read_keystore(path: Path) -> dict[str, Any]:
         or not re.fullmatch(r"(0x)?[0-9a-fA-F]{40}", doc["address"])
     ):
         raise WalletError(f"{path}: not a Web3 Secret Storage v3 keystore (version 3, crypto, address)")
+    _check_crypto(doc, path)
     return doc
+
+
+_HEX_RE: Final = re.compile(r"(0x)?[0-9a-fA-F]+", re.ASCII)
+
+
+def _check_crypto(doc: dict[str, Any], path: Path) -> None:
+    """The crypto section holds what decrypting needs, with sane types (so a malformed
+    parameter is one line here, not a traceback deep in the KDF)."""
+    crypto = doc.get("crypto") or doc.get("Crypto") or {}
+    kdf, params = crypto.get("kdf"), crypto.get("kdfparams")
+    problem = None
+    if kdf not in ("scrypt", "pbkdf2") or not isinstance(params, dict):
+        problem = f"unsupported or missing kdf {str(kdf)[:20]!r}"
+    elif kdf == "scrypt":
+        n, r, p_ = params.get("n"), params.get("r"), params.get("p")
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (n, r, p_)):
+            problem = "scrypt parameters n, r, p must be positive whole numbers"
+        elif n & (n - 1) or n < 2 or n > 2**24 or r * p_ >= 2**30:  # type: ignore[operator]
+            problem = "scrypt parameter n must be a power of two (at most 2**24), r*p below 2**30"
+    elif not isinstance(params.get("c"), int) or params.get("prf") != "hmac-sha256":
+        problem = "pbkdf2 parameters c (a whole number) and prf hmac-sha256 are required"
+    if problem is None and isinstance(params, dict):
+        if not isinstance(params.get("dklen"), int) or not isinstance(params.get("salt"), str):
+            problem = "kdf parameters dklen and salt are required"
+        for key in ("ciphertext", "mac"):
+            if not isinstance(crypto.get(key), str) or not _HEX_RE.fullmatch(crypto[key]):
+                problem = problem or f"{key} is not hexadecimal"
+        iv = (crypto.get("cipherparams") or {}).get("iv")
+        if crypto.get("cipher") != "aes-128-ctr" or not isinstance(iv, str) or not _HEX_RE.fullmatch(iv):
+            problem = problem or "cipher aes-128-ctr with a hexadecimal iv is required"
+    if problem is not None:
+        raise WalletError(f"{path}: malformed keystore: {problem}")
 
 
 def list_keystores(home: Path | None = None) -> list[KeystoreEntry]:
@@ -158,17 +194,38 @@ def list_keystores(home: Path | None = None) -> list[KeystoreEntry]:
         return []
     found = []
     for path in sorted(folder.iterdir()):
-        if path.is_file() and _FILE_RE.fullmatch(path.name):
+        match = _FILE_RE.fullmatch(path.name)
+        if not path.is_file() or match is None:
+            continue
+        try:
             found.append(_entry(path, _read_keystore(path)))
+        except WalletError as exc:  # only this file's address is affected
+            found.append(_broken_entry(path, match.group(1), str(exc)))
     return found
+
+
+def _broken_entry(path: Path, address_hex: str, problem: str) -> KeystoreEntry:
+    name = path.name
+    return KeystoreEntry(
+        address=to_checksum_address("0x" + address_hex),
+        path=path,
+        created=name[5 : name.rindex("--")],
+        kdf="?",
+        scrypt_n=None,
+        problem=problem.removeprefix(f"{path}: "),
+    )
 
 
 def find_keystore(address: str, home: Path | None = None) -> KeystoreEntry:
     """The keystore of ``address``; :class:`WalletError` if there is none."""
     wanted = address.lower().removeprefix("0x")
-    for entry in list_keystores(home):
-        if entry.address.lower().removeprefix("0x") == wanted:
+    matches = [e for e in list_keystores(home) if e.address.lower().removeprefix("0x") == wanted]
+    for entry in matches:
+        if entry.problem is None:
             return entry
+    if matches:
+        bad = matches[0]
+        raise WalletError(f"the keystore of {bad.address} is unusable: {bad.path.name}: {bad.problem}")
     raise WalletError(
         f"no keystore for {address} in {keystore_dir(home)}: see `tierchain wallet list`, or `tierchain wallet import`"
     )
@@ -265,7 +322,10 @@ def _decrypt(doc: dict[str, Any], password: str, path: Path) -> bytes:
     except ValueError as exc:
         if "MAC mismatch" in str(exc):
             raise WalletError(f"wrong password for keystore {path.name}") from None
-        raise WalletError(f"{path}: cannot decrypt ({str(exc)[:80]})") from None
+        why = str(exc).splitlines()[0][:80] if str(exc) else "malformed"
+        raise WalletError(f"{path}: cannot decrypt ({why})") from None
+    except Exception as exc:  # a malformed parameter the checks above did not catch
+        raise WalletError(f"{path}: cannot decrypt: malformed keystore ({type(exc).__name__})") from None
     stated = "0x" + str(doc["address"]).lower().removeprefix("0x")
     if Account.from_key(key).address.lower() != stated:
         raise WalletError(f"{path}: the key does not belong to the stated address {stated}")

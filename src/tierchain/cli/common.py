@@ -56,6 +56,7 @@ from tierchain.chain.local import (
     connect,
     dev_accounts,
     free_port,
+    last_port,
     start_chain,
 )
 from tierchain.chain.sender import DEFAULT_PRIORITY_FEE, Sender
@@ -309,6 +310,7 @@ def command_options(f: F) -> F:
 
 def _port_free(port: int) -> bool:
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a dead chain's TIME_WAIT is free
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -326,7 +328,7 @@ def ensure_local_chain(log: Console | None = None) -> str:
     running = chain_status(state)
     if running is not None:
         return running.url
-    port = DEFAULT_PORTS[LOCAL_CHAIN_KIND]
+    port = last_port(state) or DEFAULT_PORTS[LOCAL_CHAIN_KIND]  # the recorded port first
     if not _port_free(port):
         port = free_port()
     started = start_chain(LOCAL_CHAIN_KIND, port, state)

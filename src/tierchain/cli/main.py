@@ -11,36 +11,33 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 import click
 import requests
-from eth_utils.address import to_checksum_address
 from rich.console import Console
 from rich.table import Table
 
 from tierchain import __version__
-from tierchain.chain.deployment import deployment_path, state_home
+from tierchain.chain.deployment import state_home
 from tierchain.chain.local import (
-    LOCAL_CHAIN_IDS,
     ChainKind,
-    LocalChain,
-    chain_status,
     connect,
     dev_accounts,
     free_port,
     start_chain,
     stop_chain,
 )
+from tierchain.cli.chain import CHAINS, chain
 from tierchain.cli.common import (
     CliState,
     command_options,
     format_instant,
     json_option,
-    parse_address,
     pass_state,
     piece_json,
 )
+from tierchain.cli.deploy import admin, deploy
 from tierchain.cli.financing import financing
 from tierchain.cli.index import index_commands
 from tierchain.cli.invoices import invoices
@@ -51,11 +48,8 @@ from tierchain.cli.request import request_group
 from tierchain.cli.settlement import settlement
 from tierchain.cli.trace import trace as trace_command
 from tierchain.cli.wallet import wallet
-from tierchain.core.errors import ChainError, DeploymentError, TierchainError, UsageError
+from tierchain.core.errors import ChainError, DeploymentError, TierchainError
 from tierchain.core.money import format_units
-from tierchain.workflows.deploy import deploy_all
-
-CHAINS = list(get_args(ChainKind))
 
 
 class _Group(click.Group):
@@ -79,10 +73,6 @@ def _fail(ctx: click.Context, message: str, code: int, kind: str) -> None:
         click.echo(json.dumps({"error": {"type": kind, "message": message, "exit_code": code}}))
     click.echo(f"error: {message}", err=True)
     ctx.exit(code)
-
-
-def _chain_dir(kind: str, state_dir: Path | None) -> Path:
-    return state_dir or state_home() / f"chain-{kind}"
 
 
 @click.group(cls=_Group)
@@ -149,144 +139,6 @@ def demo(state: CliState, kind: ChainKind, port: int | None, invoice_count: int,
             },
             "",
         )  # fmt: skip
-
-
-@main.group()
-def chain() -> None:
-    """Start, stop or inspect a local development chain."""
-
-
-_state_opt = click.option(
-    "--state-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help="where the chain keeps its state (default: <home>/chain-<kind>)",
-)  # fmt: skip
-_kind_opt = click.option("--chain", "kind", type=click.Choice(CHAINS), default="ganache", show_default=True)
-
-
-def _chain_json(kind: str, running: LocalChain | None, **extra: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {"kind": kind, "running": running is not None}
-    if running is not None:
-        doc.update(url=running.url, pid=running.pid, port=running.port, state_dir=running.state_dir)
-    doc.update(extra)
-    return doc
-
-
-@chain.command("start")
-@_kind_opt
-@click.option("--port", type=click.IntRange(1, 65535), default=None,
-              help="RPC port (ganache 8545, anvil 8546)")  # fmt: skip
-@_state_opt
-@json_option
-@pass_state
-def chain_start(state: CliState, kind: ChainKind, port: int | None, state_dir: Path | None) -> None:
-    """Start a local chain in the background; its state survives restarts."""
-    started = start_chain(kind, port, _chain_dir(kind, state_dir))
-    state.emit(
-        _chain_json(kind, started),
-        f"{kind} running at {started.url} (pid {started.pid}, state {started.state_dir})",
-    )
-
-
-@chain.command("stop")
-@_kind_opt
-@_state_opt
-@json_option
-@pass_state
-def chain_stop(state: CliState, kind: ChainKind, state_dir: Path | None) -> None:
-    """Stop the chain started from this state folder."""
-    stopped = stop_chain(_chain_dir(kind, state_dir))
-    state.emit(
-        {"kind": kind, "stopped": stopped is not None, "pid": stopped.pid if stopped else None},
-        f"{kind} stopped (pid {stopped.pid})" if stopped else f"no {kind} chain running",
-    )
-
-
-@chain.command("status")
-@_kind_opt
-@_state_opt
-@json_option
-@pass_state
-def chain_status_cmd(state: CliState, kind: ChainKind, state_dir: Path | None) -> None:
-    """Say whether the chain of this state folder runs, and where."""
-    running = chain_status(_chain_dir(kind, state_dir))
-    if running is None:
-        state.emit(_chain_json(kind, None), f"{kind}: not running")
-        return
-    w3 = connect(running.url)
-    chain_id, block = w3.eth.chain_id, w3.eth.block_number
-    state.emit(
-        _chain_json(kind, running, chain_id=chain_id, block=block),
-        f"{kind}: running at {running.url} (pid {running.pid}), chain id {chain_id}, block {block}",
-    )
-
-
-@main.command()
-@click.option(
-    "--operator",
-    "operator_address",
-    default=None,
-    metavar="ADDRESS",
-    help="the platform operator [default on local chains: development key 1]",
-)
-@click.option(
-    "--operator-account",
-    type=click.IntRange(0, 19),
-    default=None,
-    metavar="N",
-    help="the operator as a development key (local chains only)",
-)
-@click.option("--yes", is_flag=True, help="do not ask before deploying on a non-local chain")
-@command_options
-@pass_state
-def deploy(state: CliState, operator_address: str | None, operator_account: int | None, yes: bool) -> None:
-    """Deploy and wire the contract set; record it under <home>/deployments/<chain id>.json.
-
-    Signs with --from (a keystore) or --dev-account N; on a local chain without either, with
-    development key 0.
-    """
-    w3 = state.web3()
-    chain_id = state.chain_id
-    local = chain_id in LOCAL_CHAIN_IDS
-    if operator_address is not None and operator_account is not None:
-        raise UsageError("give either --operator or --operator-account, not both")
-    if operator_address is not None:
-        operator = parse_address(operator_address, "--operator")
-    elif operator_account is not None or local:
-        if not local:
-            raise UsageError(
-                f"--operator-account uses the public development keys: local chains only "
-                f"(this is chain {chain_id}); give --operator ADDRESS"
-            )
-        operator = to_checksum_address(dev_accounts()[1 if operator_account is None else operator_account].address)
-    else:
-        raise UsageError(f"chain {chain_id} is not a local chain: give --operator ADDRESS")
-    if not state.has_signer():
-        if not local:
-            raise UsageError("give the deployer: --from ADDRESS (a keystore)")
-        state.dev_account = 0
-    deployer = state.signer_address()
-    if not local and not state.json and not yes:
-        click.confirm(
-            f"deploy on chain {chain_id} from {deployer} with operator {operator}?",
-            abort=True, err=True,
-        )  # fmt: skip
-    admin = state.signer()
-    if not state.json:
-        state.stderr().print(f"chain {chain_id}; deployer {admin.address}; operator {operator}")
-    d = deploy_all(w3, admin, operator)
-    path = deployment_path(chain_id)
-    doc = {"chain_id": chain_id, "record": str(path), **d.to_json()}
-
-    def human(out: Console) -> None:
-        for name in ("membership", "registry", "relay", "token", "currency"):
-            out.print(f"  {name:<10} {d.address_of(name)}")
-        out.print(f"recorded in {path}")
-        out.print(
-            f"next: the admin admits the operator, e.g. `tierchain members admit {operator} "
-            "--role operator --identity <its legal identity>` signed by the deployer"
-        )
-
-    state.emit(doc, human)
 
 
 @main.command()
@@ -372,6 +224,9 @@ def status(state: CliState) -> None:
 
 
 # Command groups of their own modules: one line each.
+main.add_command(chain)
+main.add_command(deploy)
+main.add_command(admin)
 main.add_command(wallet)
 main.add_command(members)
 main.add_command(invoices)

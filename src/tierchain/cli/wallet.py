@@ -115,11 +115,11 @@ def wallet_list(state: CliState) -> None:
             out.print(f"no keystores in {keystore_dir()}: `tierchain wallet create` makes one")
             return
         table = Table(title=f"keystores in {keystore_dir()}")
-        for col in ("address", "created (UTC)", "kdf"):
-            table.add_column(col, no_wrap=True)
+        for col in ("address", "created (UTC)", "kdf", "state"):
+            table.add_column(col, no_wrap=col != "state")
         for e in entries:
             kdf = f"{e.kdf} n={e.scrypt_n}" if e.scrypt_n else e.kdf
-            table.add_row(e.address, e.created, kdf)
+            table.add_row(e.address, e.created, kdf, f"UNUSABLE: {e.problem}" if e.problem else "ok")
         out.print(table)
 
     state.emit({"keystore_dir": str(keystore_dir()), "accounts": [e.to_json() for e in entries]},

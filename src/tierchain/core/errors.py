@@ -78,6 +78,17 @@ class NonceError(TransactionError):
     """The local nonce and the chain disagree (a gap, or a nonce already used)."""
 
 
+class InsufficientFundsError(TransactionError, UsageError):
+    """The signer cannot pay the gas (found before signing): fund it, then run the command again.
+    Exit code 6 (a :class:`TransactionError`); also a :class:`UsageError`, so a journaled
+    workflow stops at once with this one line instead of reporting an interruption."""
+
+    exit_code = 6
+
+    def __init__(self, message: str, tx_hash: str | None = None) -> None:
+        TransactionError.__init__(self, message, tx_hash)
+
+
 class TransactionFailedError(TransactionError):
     """A mined transaction has status 0 and replaying it did not reveal a revert reason."""
 

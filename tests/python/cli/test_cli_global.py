@@ -120,7 +120,17 @@ def test_deploy_with_a_keystore_signer(run: Run, home: Path, tmp_path: Path, w3:
     run("wallet", "import", "--key-file", key, "--password-file", pw, rpc=False)
     deployer = dev_accounts()[16].address
     doc = out_json(
-        run("deploy", "--from", deployer, "--password-file", pw, "--operator", dev_accounts()[17].address, "--json")
+        run(
+            "deploy",
+            "--from",
+            deployer,
+            "--password-file",
+            pw,
+            "--operator",
+            dev_accounts()[17].address,
+            "--json",
+            "--replace",
+        )
     )
     assert doc["admin"] == deployer and doc["operator"] == dev_accounts()[17].address
     assert Path(doc["record"]).is_file()
@@ -212,7 +222,7 @@ def test_json_error_with_options_only_on_the_command(run: Run, rpc_url: str) -> 
 def test_deploy_on_a_non_local_chain_needs_operator_keystore_and_consent(
     run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, w3: Web3
 ) -> None:
-    from tierchain.cli import main as cli
+    from tierchain.cli import deploy as cli
 
     monkeypatch.setattr(cli, "LOCAL_CHAIN_IDS", frozenset({1}))
     monkeypatch.setattr(cli_common, "LOCAL_CHAIN_IDS", frozenset({1}))
@@ -228,6 +238,6 @@ def test_deploy_on_a_non_local_chain_needs_operator_keystore_and_consent(
     run("wallet", "import", "--key-file", key, "--password-file", pw, rpc=False)
     block = w3.eth.block_number
     declined = run("deploy", "--operator", operator, "--from", dev_accounts()[18].address, "--password-file", pw,
-                   input="n\n", expect=1)  # fmt: skip
+                   "--currency", "demo", "--replace", input="n\n", expect=1)  # fmt: skip
     assert "Aborted" in declined.output and "deploy on chain" in declined.output
     assert w3.eth.block_number == block

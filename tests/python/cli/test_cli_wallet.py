@@ -228,3 +228,76 @@ def test_default_kdf_is_the_geth_standard(home: Path) -> None:
         assert wallet._scrypt_n == 2**4
     # outside the block the (autouse) test setting is back, and outside tests the standard
     assert wallet._scrypt_n == 2**10
+
+
+# ---------------------------------------------------------------------------- issue 14.8: fragile local state
+
+
+def _two_keystores(run: Run, pw_file: Path) -> tuple[dict[str, str], dict[str, str]]:
+    good = out_json(run("wallet", "create", "--password-file", pw_file, "--json", rpc=False))
+    bad = out_json(run("wallet", "create", "--password-file", pw_file, "--json", rpc=False))
+    return good, bad
+
+
+def test_a_truncated_keystore_affects_only_its_own_address(run: Run, pw_file: Path) -> None:
+    good, bad = _two_keystores(run, pw_file)
+    path = Path(bad["path"])
+    path.write_text(path.read_text()[:57])  # cut off mid-file
+    listed = out_json(run("wallet", "list", "--json", rpc=False))
+    state = {a["address"]: a["problem"] for a in listed["accounts"]}
+    assert state[good["address"]] is None
+    assert "not a readable keystore file" in state[bad["address"]]
+    human = run("wallet", "list", rpc=False).stdout
+    assert "UNUSABLE" in human and good["address"] in human
+    assert wallet.unlock(good["address"], PASSWORD).address == good["address"]  # others still sign
+    with pytest.raises(wallet.WalletError, match="is unusable") as err:
+        wallet.unlock(bad["address"], PASSWORD)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("n", "262144x"), ("n", 3), ("r", -1), ("salt", None), ("dklen", "32")],
+)
+def test_a_malformed_scrypt_parameter_is_one_line_without_traceback(
+    run: Run, pw_file: Path, addr, field: str, value: object
+) -> None:
+    good, bad = _two_keystores(run, pw_file)
+    path = Path(bad["path"])
+    doc = json.loads(path.read_text())
+    doc["crypto"]["kdfparams"][field] = value
+    path.write_text(json.dumps(doc))
+    result = run("members", "suspend", addr(4), "--reason", "x", "--from", bad["address"],
+                 "--password-file", pw_file, expect=8)  # fmt: skip
+    assert result.stderr.count("\n") == 1 and "malformed keystore" in result.stderr
+    assert "Traceback" not in result.output
+    listed = out_json(run("wallet", "list", "--json", rpc=False))
+    assert {a["address"]: bool(a["problem"]) for a in listed["accounts"]} == {
+        good["address"]: False, bad["address"]: True,
+    }  # fmt: skip
+
+
+def test_a_malformed_parameter_the_checks_let_through_is_still_one_line(home: Path, monkeypatch) -> None:
+    entry = wallet.create_account(PASSWORD)
+
+    def explode(*_a: object, **_k: object) -> bytes:
+        raise TypeError("unsupported operand type(s) for ** or pow(): 'str' and 'int'")
+
+    monkeypatch.setattr(wallet.Account, "decrypt", explode)
+    with pytest.raises(wallet.WalletError, match="malformed keystore") as err:
+        wallet.unlock(entry.address, PASSWORD)
+    assert "\n" not in str(err.value)
+
+
+def test_a_wallet_without_gas_is_caught_before_signing_in_one_line(run: Run, w3: Web3, pw_file: Path, addr) -> None:
+    created = out_json(run("wallet", "create", "--password-file", pw_file, "--json", rpc=False))
+    new = created["address"]
+    run("members", "admit", new, "--role", "operator", "--identity", "operator without gas", "--dev-account", 0)
+    assert w3.eth.get_balance(new) == 0
+    result = run("members", "suspend", addr(4), "--reason", "audit", "--from", new, "--password-file", pw_file,
+                 expect=6)  # fmt: skip
+    assert result.stderr.count("\n") == 1
+    assert f"{new} cannot pay" in result.stderr and "nothing was signed" in result.stderr
+    assert f"tierchain chain fund {new} --ether" in result.stderr
+    assert "stack" not in result.stderr and "{" not in result.stderr
+    assert w3.eth.get_transaction_count(new, "pending") == 0
