@@ -177,3 +177,19 @@ def test_register_document_options(run: Run, lib, package_file, tmp_path: Path, 
     from web3 import Web3
 
     assert lib.registry.registration_of(pkg.root).document_hash == bytes(Web3.keccak(doc_file.read_bytes()))
+
+
+def test_package_asks_the_audit_index_when_no_chain_answers(
+    run: Run, lib, sender, keys, w3, rpc_url: str, tmp_path: Path, home: Path
+) -> None:
+    run("invoices", "package", write_csv(tmp_path / "a.csv"), "-o", tmp_path / "a.tcpkg", rpc=False)
+    pkg = invoices.load_package(tmp_path / "a.tcpkg")
+    lib.registry.register_package(  # registered elsewhere: this home's store says "built"
+        sender(CORE), pkg.root, pkg.count, pkg.total_cents, keys[SUPPLIER].address, bytes(32 * [2])
+    )
+    overlapping = write_csv(tmp_path / "b.csv", count=2, start=4)
+    index = home / "index" / f"{w3.eth.chain_id}.sqlite"  # the index under home
+    run("index", "sync", "--rpc", rpc_url, "--db", index, rpc=False)
+    result = run("invoices", "package", overlapping, "-o", tmp_path / "b.tcpkg", rpc=False, expect=1)
+    assert "1 invoice(s) already in a registered package: 3100262130/00000004" in result.stderr
+    assert not (tmp_path / "b.tcpkg").exists()
