@@ -69,7 +69,7 @@ function errorBox(e) {
 }
 
 function stateBadge(s) {
-  const icons = { held: "●", locked: "🔒", frozen: "❄", due: "⏰", settled: "✓", issued: "…", accepted: "✓", overdue: "!" };
+  const icons = { held: "●", locked: "◐", frozen: "■", due: "◆", settled: "✓", issued: "…", accepted: "✓", overdue: "!" };
   return h("span", { class: `badge state-${s}` }, h("span", { "aria-hidden": "true" }, `${icons[s] || "•"} `), t("state." + s));
 }
 
@@ -142,7 +142,7 @@ function renderHeader(chainError = null) {
     box.append(h("button", { type: "button", id: "connect", onclick: () => connect(state.wallets[Number(($("#wallet-choice") || { value: 0 }).value)]) }, t("wallet.connect")));
     return;
   }
-  box.append(h("span", { class: "account", title: account() }, h("span", { "aria-hidden": "true" }, "👤 "), `${t("wallet.account")}: `, h("code", {}, shortAddr(account()))));
+  box.append(h("span", { class: "account", title: account() }, h("span", { "aria-hidden": "true" }, "◉ "), `${t("wallet.account")}: `, h("code", {}, shortAddr(account()))));
   if (onRightChain()) {
     box.append(h("span", { class: "chain ok" }, h("span", { "aria-hidden": "true" }, "✓ "), t("wallet.chain_label", { chain: state.wallet.chainId })));
   } else {
