@@ -55,6 +55,7 @@ from tierchain.clients.desk import OFFER_TUPLE, Offer
 from tierchain.clients.requests import AcceptPayable, Call, SplitPiece, deadline_in, sign_request
 from tierchain.core.errors import ContractRevert, UsageError
 from tierchain.core.ids import Role, short_id, split_token_id
+from tierchain.core.jsonsafe import js_safe
 from tierchain.core.money import discount_price, format_cents
 from tierchain.invoices import packages as invoices
 from tierchain.workflows.deploy import deploy_all
@@ -674,7 +675,7 @@ def write_report(w3: Web3, result: DemoResult, out_dir: Path, *, home: Path | No
             "refused": result.rejected,
         }
         path = out_dir / "report.json"
-        path.write_text(json.dumps(doc, indent=1, default=str))
+        path.write_text(json.dumps(js_safe(doc), indent=1, default=str))  # token ids as strings
         files.insert(0, path)
         return files
     finally:
