@@ -554,7 +554,8 @@ async function makeOffer(form, formErr, out) {
 async function ensureAllowance(out, cents) {
   const dep = state.deployment;
   const cur = dep.currency;
-  const need = BigInt(cents) * 10n ** BigInt(Number(cur.decimals) - 2);
+  const tokenDecimals = Number(cur.token_decimals ?? cur.decimals);
+  const need = BigInt(cents) * 10n ** BigInt(tokenDecimals - 2);
   const data = ERC20_ABI.encodeFunctionData("allowance", [account(), dep.contracts.desk]);
   const [allowed] = ERC20_ABI.decodeFunctionResult("allowance", await state.wallet.call(cur.address || dep.contracts.currency, data));
   if (allowed >= need) { out.append(h("p", { class: "ok" }, t("offer.allowance_ok"))); return; }
@@ -568,8 +569,8 @@ async function ensureAllowance(out, cents) {
       view.set("sent", { txHash: hash });
       await waitReceipt(hash, view);
     } catch (e) { view.set("failed", { error: e }); }
-  } }, t("offer.approve", { amount: formatUnits(need, Number(cur.decimals), 2) }));
-  area.append(h("p", {}, t("offer.allowance_low", { amount: formatUnits(need, Number(cur.decimals), 2) })), btn);
+  } }, t("offer.approve", { amount: formatUnits(need, tokenDecimals, 2) }));
+  area.append(h("p", {}, t("offer.allowance_low", { amount: formatUnits(need, tokenDecimals, 2) })), btn);
   out.append(area);
 }
 
