@@ -52,7 +52,11 @@ class Member:
             self.page.goto(f"{self.base_url}/#/{screen}")
             self.page.wait_for_selector("body[data-booted]", timeout=20_000)
         else:
-            self.page.evaluate("(s) => { location.hash = '#/' + s; }", screen)
+            self.page.evaluate(
+                "(s) => { if (location.hash === '#/' + s) window.dispatchEvent(new HashChangeEvent('hashchange'));"
+                " else location.hash = '#/' + s; }",
+                screen,
+            )
             self.page.wait_for_function("(b) => document.querySelector('#main').dataset.ready !== b", arg=before, timeout=20_000)
         self.page.wait_for_function("() => document.querySelector('#main').dataset.ready", timeout=20_000)
 
@@ -159,3 +163,42 @@ def check_summary(rows: dict[str, dict[str, str]], td: dict[str, Any], me: str) 
     if primary == "Call":
         decoded = {k: v for k, v in rows.items() if k not in declared}
         assert decoded, "a Call's calldata must be decoded in the summary"
+
+
+def wait_screen_text(member: Member, screen: str, text: str, tries: int = 40) -> None:
+    """Open ``screen`` until it shows ``text`` (the index follows the chain a moment later)."""
+    for _ in range(tries):
+        member.goto(screen)
+        if text in member.page.inner_text("#main"):
+            return
+        member.page.wait_for_timeout(250)
+    raise AssertionError(f"{screen} never showed {text!r}: {member.page.inner_text('#main')[:800]}")
+
+
+def confirm_and_sign(member: Member, scope: str = "") -> dict[str, Any]:
+    """Wait for the confirmation panel in ``scope``, check its summary against the typed data the
+    wallet is then asked to sign (field by field), sign, and wait for the request's end state."""
+    page = member.page
+    panel = f"{scope} .confirm".strip()
+    page.wait_for_selector(panel, timeout=20_000)
+    rows = summary_rows_in(page, panel)
+    signed_before = len(member.wallet.typed_data_signed())
+    page.click(f"{panel} #sign")
+    page.wait_for_selector(f"{scope} .request[data-state=confirmed], {scope} .request[data-state=failed], {scope} .request[data-state=posted]".replace("  ", " "), timeout=60_000)
+    signed = member.wallet.typed_data_signed()
+    assert len(signed) == signed_before + 1, "exactly one signature per action"
+    td = signed[-1]
+    check_summary(rows, td, member.wallet.account.address)
+    state = page.get_attribute(f"{scope} .request".strip(), "data-state")
+    assert state in ("confirmed", "posted"), page.inner_text(f"{scope} .request".strip())
+    return td
+
+
+def summary_rows_in(page: Any, panel: str) -> dict[str, dict[str, str]]:
+    rows = page.eval_on_selector_all(
+        f"{panel} dl.summary dd",
+        "els => els.map(e => ({field: e.dataset.field, raw: e.dataset.raw, shown: e.textContent}))",
+    )
+    fields = [r["field"] for r in rows]
+    assert len(fields) == len(set(fields)), f"a field is shown twice: {fields}"
+    return {r["field"]: {"raw": r["raw"], "shown": r["shown"]} for r in rows}
