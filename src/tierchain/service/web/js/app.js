@@ -14,6 +14,7 @@ const state = {
   wallet: null,
   shortIds: {},
   busy: false,
+  chainError: null,
 };
 
 // ---------------------------------------------------------------------------- small helpers
@@ -104,16 +105,21 @@ async function connect(entry) {
   route();
 }
 
-async function switchChain() {
+function addChainParams() {
   const d = state.deployment;
-  const add = d && d.rpc_url ? { chainName: `tierchain ${d.chain_id}`, rpcUrls: [d.rpc_url], nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 } } : null;
+  return d && d.rpc_url ? { chainName: `tierchain ${d.chain_id}`, rpcUrls: [d.rpc_url], nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 } } : null;
+}
+
+/** Ask the wallet for the service's chain; a refusal is kept and shown in the header. */
+async function switchChain() {
   try {
-    await state.wallet.ensureChain(d.chain_id, add);
-    announce(t("wallet.chain_ok", { chain: d.chain_id }));
+    await state.wallet.ensureChain(state.deployment.chain_id, addChainParams());
+    state.chainError = null;
+    announce(t("wallet.chain_ok", { chain: state.deployment.chain_id }));
     return true;
   } catch (e) {
+    state.chainError = e;
     announce(errorText(e));
-    renderHeader(e);
     return false;
   } finally {
     renderHeader();
@@ -122,12 +128,14 @@ async function switchChain() {
 
 function onWalletChange(what) {
   if (what === "accounts") announce(account() ? t("wallet.account_changed", { account: shortAddr(account()) }) : t("wallet.disconnected"));
+  if (what === "chain" && onRightChain()) state.chainError = null;
   if (what === "chain") announce(onRightChain() ? t("wallet.chain_ok", { chain: state.wallet.chainId }) : t("wallet.chain_wrong", { chain: state.wallet.chainId, expected: state.deployment.chain_id }));
   renderHeader();
   route();
 }
 
-function renderHeader(chainError = null) {
+function renderHeader() {
+  const chainError = state.chainError;
   const box = $("#wallet");
   box.replaceChildren();
   if (!state.wallet || !account()) {
@@ -192,7 +200,17 @@ function deploymentCtx() {
 
 async function readyToAct() {
   if (!account()) throw new WalletError("err.not_connected");
-  if (!onRightChain() && !(await switchChain())) throw new WalletError("err.chain_wrong");
+  if (!onRightChain()) {
+    try {
+      await state.wallet.ensureChain(state.deployment.chain_id, addChainParams());
+      state.chainError = null;
+    } catch (e) {
+      state.chainError = e;
+      throw e;
+    } finally {
+      renderHeader();
+    }
+  }
 }
 
 /** Show the summary built from `td` (the object that goes to the wallet) and wait for a choice. */
