@@ -18,12 +18,13 @@ from typing import Any, Final, Literal
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
-from eth_utils.address import is_address, to_checksum_address
+from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from tierchain.chain.abi import call_data
 from tierchain.chain.sender import Receipt, Sender, TxRequest
 from tierchain.clients.contracts import ZERO_ADDRESS, _Client
+from tierchain.clients.requests import is_strict_address
 from tierchain.core.errors import UsageError
 from tierchain.core.money import MAX_RATE_BPS, UINT64_MAX, discount_price
 
@@ -276,7 +277,7 @@ def _uint(value: Any, what: str) -> int:
 
 
 def _address(value: Any, what: str) -> ChecksumAddress:
-    if not isinstance(value, str) or not is_address(value):
+    if not isinstance(value, str) or not is_strict_address(value):
         raise UsageError(f"{what}: not an address (or a bad EIP-55 checksum): {value!r}")
     return to_checksum_address(value)
 

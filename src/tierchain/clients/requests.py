@@ -146,8 +146,11 @@ class _TypedRequest:
         for _, typ, attr in self.FIELDS:
             value = getattr(self, attr)
             if typ == "address":
-                if not isinstance(value, str) or not is_address(value):
-                    raise SignatureError(f"{self.PRIMARY_TYPE}.{attr}: not an address: {value!r}")
+                if not isinstance(value, str) or not is_strict_address(value):
+                    raise SignatureError(
+                        f"{self.PRIMARY_TYPE}.{attr}: not an address (0x and 40 hex digits; a mixed-case one "
+                        f"must carry a valid EIP-55 checksum): {value!r}"
+                    )
                 object.__setattr__(self, attr, to_checksum_address(value))
             elif typ == "uint256":
                 if isinstance(value, bool) or not isinstance(value, int):
@@ -506,14 +509,22 @@ def parse_typed_data(doc: Mapping[str, Any] | str) -> tuple[Request, Domain]:
     return kind(**values), domain
 
 
+def is_strict_address(text: str) -> bool:
+    """0x and 40 hex digits; all lower or all upper case, or mixed case with a valid EIP-55
+    checksum (a mistyped letter is refused, never silently re-checksummed into another address)."""
+    if len(text) != 42 or not text.startswith("0x") or not is_address(text.lower()):
+        return False
+    body = text[2:]
+    return body.lower() == body or body.upper() == body or to_checksum_address(text) == text
+
+
 def _uint(value: Any, what: str) -> int:
     """A uint256 from JSON: a decimal string of ASCII digits (what wallets sign) or an integer;
     never a float (a JSON number above 2^53 has already lost digits), a bool, hex or a sign."""
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise SignatureError(f"{what}: a uint256 is a decimal string, not {type(value).__name__} {value!r}")
-    if isinstance(value, str):
-        if not value or not value.isascii() or not value.isdigit() or len(value) > 78:
-            raise SignatureError(f"{what}: not a decimal uint256: {value!r}")
+    if isinstance(value, str) and (not value or not value.isascii() or not value.isdigit() or len(value) > 78):
+        raise SignatureError(f"{what}: not a decimal uint256: {value!r}")
     number = int(value)
     if not 0 <= number <= UINT256_MAX:
         raise SignatureError(f"{what}: out of uint256 range")
@@ -746,6 +757,7 @@ __all__ = [
     "claim_data",
     "deadline_in",
     "direct_tx",
+    "is_strict_address",
     "parse_typed_data",
     "read_domain",
     "recover_signer",

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Annotated, Any, Final, Literal
 
-from eth_utils.address import is_address, to_checksum_address
+from eth_utils.address import to_checksum_address
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -29,6 +29,7 @@ from tierchain.clients.requests import (
     attach_signature,
     build_request,
     direct_tx,
+    is_strict_address,
     parse_typed_data,
     summary,
     take_offer_data,
@@ -201,7 +202,7 @@ def _extra_headers(svc: Service | None, path: str) -> list[tuple[str, str]]:
 
 
 def _address(text: str, field: str) -> str:
-    if not isinstance(text, str) or len(text) != 42 or not is_address(text):
+    if not isinstance(text, str) or not is_strict_address(text):
         raise ApiError(400, "InvalidField", f"{field}: not an address (0x and 40 hex digits, EIP-55 checksum "
                        f"if mixed case): {text!r}", {"field": field})  # fmt: skip
     return to_checksum_address(text)

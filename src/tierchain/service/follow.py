@@ -55,13 +55,16 @@ class LocalFollower:
         self._error: str | None = None
         self._synced = threading.Event()
         self._wake = threading.Event()
+        self._fatal: Exception | None = None
 
     def start(self) -> None:
-        index = ix.Index(self.path)
-        indexer = ix.Indexer.for_deployment(self.w3, self.deployment, index)
-        self._sync_once(indexer)  # the API starts on a caught-up index
-        self._thread = threading.Thread(target=self._run, args=(indexer,), name="tierchain-follower", daemon=True)
+        """Open the index in the follower's own thread (SQLite connections stay in theirs) and
+        return once the first sync is done: the API starts on a caught-up index."""
+        self._thread = threading.Thread(target=self._run, name="tierchain-follower", daemon=True)
         self._thread.start()
+        self._synced.wait(timeout=600)
+        if self._fatal is not None:
+            raise self._fatal
 
     def _sync_once(self, indexer: ix.Indexer) -> None:
         try:
@@ -72,7 +75,13 @@ class LocalFollower:
             self._error = f"{type(exc).__name__}: {str(exc)[:200]}"
         self._synced.set()
 
-    def _run(self, indexer: ix.Indexer) -> None:
+    def _run(self) -> None:
+        try:
+            indexer = ix.Indexer.for_deployment(self.w3, self.deployment, ix.Index(self.path))
+        except Exception as exc:  # a mismatched index file, a chain without the deployment
+            self._fatal = exc
+            self._synced.set()
+            return
         try:
             while not self._stop.is_set():
                 self._sync_once(indexer)
