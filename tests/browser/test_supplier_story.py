@@ -132,7 +132,6 @@ def test_supplier_story(browser: Any, service: str, cast: Cast) -> None:
 
     # maturity: the core enterprise pays, the supplier claims -----------------------------
     advance_time(cast.w3, maturity - int(cast.w3.eth.get_block("latest")["timestamp"]) + 60)
-    c.settlement.open(cast.sender(cast.operator), cast.payable_id)
     c.settlement.pay(cast.sender(cast.core), cast.payable_id, FACE)
     left = c.token.balance_of(cast.first_piece)
     before = c.currency.balance_of(cast.supplier.address)

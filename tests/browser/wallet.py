@@ -92,11 +92,11 @@ class TestWallet:
         if method in self.refuse:
             return {"error": {"code": 4001, "message": "User rejected the request."}}
         me = self.account.address
-        if method == "eth_requestAccounts":
+        if method == "eth_requestAccounts":  # lower case, as MetaMask answers
             self.authorised = True
-            return {"result": [me]}
+            return {"result": [me.lower()]}
         if method == "eth_accounts":
-            return {"result": [me] if self.authorised else []}
+            return {"result": [me.lower()] if self.authorised else []}
         if method in ("eth_chainId", "net_version"):
             return {"result": hex(self.chain_id) if method == "eth_chainId" else str(self.chain_id)}
         if method == "wallet_switchEthereumChain":

@@ -37,7 +37,8 @@ function h(tag, attrs = {}, ...children) {
 
 const shortAddr = (a) => (typeof a === "string" && a.length > 12 ? `${a.slice(0, 6)}…${a.slice(-4)}` : String(a ?? "—"));
 const sameAddress = (a, b) => typeof a === "string" && typeof b === "string" && a.toLowerCase() === b.toLowerCase();
-const account = () => (state.wallet && state.wallet.account) || null;
+// Wallets may answer lower-case addresses; the API takes EIP-55 checksummed ones.
+const account = () => (state.wallet && state.wallet.account ? ethers.getAddress(state.wallet.account) : null);
 const onRightChain = () => state.wallet && state.deployment && state.wallet.chainId === String(state.deployment.chain_id);
 
 function addrCell(a) {
