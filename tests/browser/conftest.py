@@ -62,6 +62,7 @@ class Cast:
     other: LocalAccount  # a second tier-1 supplier, for the refusals
     receiver: LocalAccount
     financier: LocalAccount
+    package: Any = None
     payable_id: int = 0
     first_piece: int = 0
     other_piece: int = 0
@@ -94,6 +95,7 @@ def cast(tmp_path_factory: pytest.TempPathFactory) -> Cast:
              financier=keys[9])  # fmt: skip
     core = k.sender(k.core)
     package = invoices.build_package(synthetic_invoices(3, seller=credit_code(3), buyer=credit_code(2)))
+    k.package = package
     c.registry.register_package(core, package.root, package.count, FACE * 2, k.supplier.address, Web3.keccak(text="doc"))
     now = int(w3.eth.get_block("latest")["timestamp"])
     k.payable_id, k.first_piece = c.token.issue(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from tests.browser.wallet import TestWallet
 from tierchain.chain.local import advance_time
 from tierchain.clients.bundle import Contracts
 from tierchain.core.money import discount_price
+from tierchain.invoices import packages as invoices
 
 
 def api_get(base: str, path: str) -> Any:
@@ -37,7 +39,7 @@ def assert_accessible(page: Any) -> None:
 
 
 @pytest.mark.slow
-def test_supplier_story(browser: Any, service: str, cast: Cast) -> None:
+def test_supplier_story(browser: Any, service: str, cast: Cast, tmp_path: Path) -> None:
     c: Contracts = cast.c
     sup = open_member(browser, service, TestWallet(cast.w3, cast.supplier, cast.deployment.chain_id))
     page = sup.page
@@ -124,6 +126,20 @@ def test_supplier_story(browser: Any, service: str, cast: Cast) -> None:
     trace_text = page.inner_text(".trace-list")
     assert "数据包" in trace_text and "应付账款" in trace_text and "本凭证" in trace_text
     assert trace_text.count("凭证 P") >= 4, json.dumps(api_get(service, "/health"), ensure_ascii=False)[:3000]
+    entry = cast.package.entry(0).invoice
+    proof = invoices.prove(cast.package, entry.invoice_code, entry.invoice_number)
+    proof_file = tmp_path / "invoice-proof.json"
+    proof_file.write_text(json.dumps({
+        "invoice_code": entry.invoice_code, "invoice_number": entry.invoice_number,
+        "root": "0x" + proof.root.hex(), "key": "0x" + proof.key.hex(), "details_hash": "0x" + proof.details_hash.hex(),
+        "leaf": "0x" + proof.leaf.hex(), "proof": ["0x" + p.hex() for p in proof.proof],
+    }))  # fmt: skip
+    page.set_input_files("#proof-file", str(proof_file))
+    page.click("#submit-proof")
+    page.wait_for_selector("#proof-ok")
+    assert f"{entry.invoice_code}/{entry.invoice_number}" in page.inner_text(".trace-list")
+    assert "已在登记合约中验证" in page.inner_text(".trace-list")
+    assert ("eth_call", ) == tuple(m for m in sup.wallet.methods()[-1:])
     shoot(page, "trace")
     assert_accessible(page)
     wait_screen_text(sup, "history", "拆分")

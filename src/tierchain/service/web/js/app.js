@@ -2,7 +2,7 @@
 import { ethers } from "../vendor/ethers.min.js";
 import { api, ApiError } from "./api.js";
 import { Wallet, WalletError, discoverWallets } from "./wallet.js";
-import { t, term, setLanguage, preferredLanguage, language, translateTree } from "./i18n.js";
+import { t, tv, term, setLanguage, preferredLanguage, language, translateTree } from "./i18n.js";
 import { formatMoney, formatCents, parseAmount, unitsToAmount, formatUnits, AmountError } from "./money.js";
 import { formatDateTime, formatDate } from "./time.js";
 import { checkTypedData, summarize, directTxMatches, TypedDataError, KNOWN_TYPES, ERC20_ABI } from "./summary.js";
@@ -72,7 +72,7 @@ function errorBox(e) {
 
 function stateBadge(s) {
   const icons = { held: "●", locked: "◐", frozen: "■", due: "◆", settled: "✓", issued: "…", accepted: "✓", overdue: "!" };
-  return h("span", { class: `badge state-${s}` }, h("span", { "aria-hidden": "true" }, `${icons[s] || "•"} `), t("state." + s));
+  return h("span", { class: `badge state-${s}` }, h("span", { "aria-hidden": "true" }, `${icons[s] || "•"} `), tv("state", s));
 }
 
 function table(caption, headers, rows, empty) {
@@ -368,9 +368,49 @@ async function screenPiece(main, id) {
     h("dt", {}, term("maturity")), h("dd", {}, `${formatDateTime(d.payable.maturity_at)} ${t("word.beijing")}`),
     h("dt", {}, t("col.owed_now")), h("dd", {}, formatMoney(s.owed_now)),
     h("dt", {}, t("col.claimable")), h("dd", {}, formatMoney(s.claimable)),
-    h("dt", {}, t("piece.settlement")), h("dd", {}, s.state ? t("settle." + s.state) : "—")));
-  main.append(h("h3", {}, `${term("trace")}`), renderTrace(d));
+    h("dt", {}, t("piece.settlement")), h("dd", {}, s.state ? tv("settle", s.state) : "—")));
+  const figure = h("div", { id: "trace" }, renderTrace(d));
+  main.append(h("h3", {}, `${term("trace")}`), figure, proveForm(d, figure));
   main.append(h("h3", {}, term("history")), historyTable(d.history || []));
+}
+
+const HASH_RE = /^0x[0-9a-fA-F]{64}$/;
+const REGISTRY_ABI = new ethers.Interface(["function verifyInvoice(bytes32 root, bytes32 invoiceKey, bytes32 detailsHash, bytes32[] proof) view returns (bool)"]);
+
+/** One invoice proved against the registry: the proof file `tierchain invoices prove --json`
+ *  writes (root, key, details_hash, proof) is checked by the registry itself, through the
+ *  wallet's node, and the invoice joins the picture. */
+function proveForm(d, figure) {
+  const out = h("div", { class: "prove-result", "aria-live": "polite" });
+  const input = h("input", { type: "file", id: "proof-file", accept: "application/json,.json" });
+  const form = h("form", { id: "prove-form", novalidate: true },
+    h("p", { class: "hint" }, t("prove.lead")),
+    h("label", { for: "proof-file" }, t("prove.file")), input,
+    h("button", { type: "submit", id: "submit-proof" }, t("prove.submit")), out);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    out.replaceChildren();
+    try {
+      if (!input.files || !input.files.length) throw new AmountError("err.proof_missing");
+      let doc;
+      try { doc = JSON.parse(await input.files[0].text()); } catch { throw new AmountError("err.proof_format"); }
+      const ok = doc && HASH_RE.test(doc.root) && HASH_RE.test(doc.key) && HASH_RE.test(doc.details_hash) && Array.isArray(doc.proof) && doc.proof.every((x) => HASH_RE.test(x));
+      if (!ok) throw new AmountError("err.proof_format");
+      if (doc.root.toLowerCase() !== String(d.payable.invoice_root).toLowerCase()) throw new AmountError("err.proof_other_package");
+      if (!account()) throw new WalletError("err.not_connected");
+      const data = REGISTRY_ABI.encodeFunctionData("verifyInvoice", [doc.root, doc.key, doc.details_hash, doc.proof]);
+      const [verified] = REGISTRY_ABI.decodeFunctionResult("verifyInvoice", await state.wallet.call(state.deployment.contracts.registry, data));
+      if (!verified) throw new AmountError("err.proof_rejected");
+      const name = doc.invoice_code && doc.invoice_number ? `${doc.invoice_code}/${doc.invoice_number}` : doc.key.slice(0, 10);
+      figure.replaceChildren(renderTrace({ ...d, invoice: { leaf: doc.key, verified: true, name } }));
+      out.append(h("p", { class: "ok", id: "proof-ok" }, h("span", { "aria-hidden": "true" }, "✓ "), t("prove.ok", { invoice: name })));
+      announce(t("prove.ok", { invoice: name }));
+    } catch (e) {
+      out.append(errorBox(e));
+      announce(errorText(e));
+    }
+  });
+  return form;
 }
 
 function recipientRow(list, index) {
@@ -607,9 +647,13 @@ async function screenClaims(main) {
     ]), t("claims.empty")), out);
 }
 
+function kindText(kind) {
+  return tv("kind", kind);
+}
+
 function historyTable(items) {
   return table(t("history.caption"), [t("col.block"), t("col.kind"), term("piece"), t("col.from"), t("col.to"), term("value"), t("col.tx")],
-    items.map((x) => [String(x.block_number), t("kind." + x.kind), x.short_id || "—", x.from ? addrCell(x.from) : "—", x.to ? addrCell(x.to) : "—", x.value ? formatMoney(x.value) : "—", h("code", { class: "tx-hash", title: x.tx_hash }, shortAddr(x.tx_hash))]),
+    items.map((x) => [String(x.block_number), kindText(x.kind), x.short_id || "—", x.from ? addrCell(x.from) : "—", x.to ? addrCell(x.to) : "—", x.value ? formatMoney(x.value) : "—", h("code", { class: "tx-hash", title: x.tx_hash }, shortAddr(x.tx_hash))]),
     t("history.empty"));
 }
 

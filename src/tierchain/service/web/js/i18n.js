@@ -55,3 +55,10 @@ export function translateTree(root) {
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   for (const el of root.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel));
 }
+
+/** The text of `prefix.value`, or `value` itself when the dictionary has no entry for it
+ *  (a state or kind added by the service later still reads as a word, never as a key). */
+export function tv(prefix, value) {
+  const key = `${prefix}.${value}`;
+  return dict[key] === undefined ? String(value) : t(key);
+}

@@ -3,7 +3,7 @@
 // same facts as a list for screen readers and text search.
 import { formatMoney } from "./money.js";
 import { formatDate } from "./time.js";
-import { t, term } from "./i18n.js";
+import { t, tv, term } from "./i18n.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const W = 200;
@@ -28,13 +28,13 @@ export function traceNodes(detail) {
   rows.push([{ kind: "package", title: term("package"), lines: [shortHex(pkg.root), t("trace.invoices", { n: pkg.invoice_count ?? "—" })] }]);
   if (detail.invoice) {
     const inv = detail.invoice;
-    rows[0].push({ kind: "invoice", title: `${term("invoice")} ✓`, lines: [shortHex(inv.leaf || inv.invoice_hash), inv.verified ? t("trace.proved") : t("trace.not_proved")] });
+    rows.unshift([{ kind: "invoice", title: `${term("invoice")} ${inv.name || ""} ✓`, lines: [shortHex(inv.leaf || inv.invoice_hash), inv.verified ? t("trace.proved") : t("trace.not_proved")] }]);
   }
   rows.push([{ kind: "payable", title: `${term("payable")} ${payable.payable_id ?? ""}`, lines: [formatMoney(payable.face_value), `${term("maturity")} ${formatDate(payable.maturity_at)}`] }]);
-  for (const a of detail.ancestors || []) rows.push([{ kind: "ancestor", title: `${term("piece")} ${a.short_id || ""}`, lines: [a.value ? formatMoney(a.value) : "", a.state ? t("state." + a.state) : ""] }]);
+  for (const a of detail.ancestors || []) rows.push([{ kind: "ancestor", title: `${term("piece")} ${a.short_id || ""}`, lines: [a.value ? formatMoney(a.value) : "", a.state ? tv("state", a.state) : ""] }]);
   const p = detail.piece || {};
-  rows.push([{ kind: "self", title: `${term("piece")} ${p.short_id || ""} ◆ ${t("trace.this")}`, lines: [formatMoney(p.value), p.state ? t("state." + p.state) : ""] }]);
-  const desc = (detail.descendants || []).map((d) => ({ kind: "descendant", title: `${term("piece")} ${d.short_id || ""}`, lines: [d.value ? formatMoney(d.value) : "", d.state ? t("state." + d.state) : ""] }));
+  rows.push([{ kind: "self", title: `${term("piece")} ${p.short_id || ""} ◆ ${t("trace.this")}`, lines: [formatMoney(p.value), p.state ? tv("state", p.state) : ""] }]);
+  const desc = (detail.descendants || []).map((d) => ({ kind: "descendant", title: `${term("piece")} ${d.short_id || ""}`, lines: [d.value ? formatMoney(d.value) : "", d.state ? tv("state", d.state) : ""] }));
   if (desc.length) rows.push(desc);
   return rows;
 }
