@@ -7,12 +7,6 @@ the chain and a revert would read as a reorg), the service process, the browser.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +16,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
 
-from tests.browser.portal import CHROMIUM, CHROMIUM_ARGS, ROOT
+from tests.browser.portal import CHROMIUM, CHROMIUM_ARGS, start_service, stop_service
 from tierchain.chain.deployment import DAY, Deployment
 from tierchain.chain.local import dev_accounts
 from tierchain.chain.sender import Sender
@@ -96,7 +90,9 @@ def cast(tmp_path_factory: pytest.TempPathFactory) -> Cast:
     core = k.sender(k.core)
     package = invoices.build_package(synthetic_invoices(3, seller=credit_code(3), buyer=credit_code(2)))
     k.package = package
-    c.registry.register_package(core, package.root, package.count, FACE * 2, k.supplier.address, Web3.keccak(text="doc"))
+    c.registry.register_package(
+        core, package.root, package.count, FACE * 2, k.supplier.address, Web3.keccak(text="doc")
+    )
     now = int(w3.eth.get_block("latest")["timestamp"])
     k.payable_id, k.first_piece = c.token.issue(
         core, k.supplier.address, FACE, deployment.currency, now + TENOR, package.root, Web3.keccak(text="conf-1")
@@ -104,7 +100,13 @@ def cast(tmp_path_factory: pytest.TempPathFactory) -> Cast:
     package2 = invoices.build_package(synthetic_invoices(3, seller=credit_code(6), buyer=credit_code(2), seed=9))
     c.registry.register_package(core, package2.root, package2.count, FACE, k.other.address, Web3.keccak(text="doc2"))
     pid2, k.other_piece = c.token.issue(
-        core, k.other.address, FACE // 10, deployment.currency, now + 300 * DAY, package2.root, Web3.keccak(text="conf-2")
+        core,
+        k.other.address,
+        FACE // 10,
+        deployment.currency,
+        now + 300 * DAY,
+        package2.root,
+        Web3.keccak(text="conf-2"),
     )
     c.token.accept(k.sender(k.other), pid2)
     unit = 10 ** (c.currency.decimals() - 2)
@@ -117,46 +119,14 @@ def cast(tmp_path_factory: pytest.TempPathFactory) -> Cast:
 # ---------------------------------------------------------------------------- the service
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def service(cast: Cast, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`tierchain serve` on a free loopback port, the operator a dev key; stopped by its pid."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    env = {**os.environ, "TIERCHAIN_HOME": str(cast.home), "PYTHONPATH": str(ROOT / "src")}
-    cmd = [sys.executable, "-c", "from tierchain.cli.main import main; main()", "serve",
-           "--rpc", cast.rpc_url, "--dev-account", "1", "--port", str(port), "--poll", "0.2",
-           "--rate-limit", "1000", "--read-rate-limit", "1000000"]  # fmt: skip
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
+    proc, base = start_service(cast.rpc_url, cast.home, tmp_path_factory.mktemp("serve") / "serve.log")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"tierchain serve exited {proc.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{base}/api/v1/health", timeout=2) as res:
-                    if res.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"tierchain serve did not answer in 60 s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        stop_service(proc)
 
 
 # ---------------------------------------------------------------------------- the browser

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -47,7 +52,9 @@ class Member:
     errors: list[str] = field(default_factory=list)
 
     def goto(self, screen: str) -> None:
-        before = self.page.evaluate("() => (document.querySelector('#main') || {dataset: {}}).dataset.ready || '0'") if self.page.url.startswith(self.base_url) else None
+        before = None
+        if self.page.url.startswith(self.base_url):
+            before = self.page.evaluate("() => (document.querySelector('#main') || {dataset: {}}).dataset.ready || '0'")
         if before is None:
             self.page.goto(f"{self.base_url}/#/{screen}")
             self.page.wait_for_selector("body[data-booted]", timeout=20_000)
@@ -57,7 +64,9 @@ class Member:
                 " else location.hash = '#/' + s; }",
                 screen,
             )
-            self.page.wait_for_function("(b) => document.querySelector('#main').dataset.ready !== b", arg=before, timeout=20_000)
+            self.page.wait_for_function(
+                "(b) => document.querySelector('#main').dataset.ready !== b", arg=before, timeout=20_000
+            )
         self.page.wait_for_function("() => document.querySelector('#main').dataset.ready", timeout=20_000)
 
     def api_posts(self, suffix: str) -> list[str]:
@@ -95,7 +104,10 @@ def axe_check(page: Any) -> list[dict[str, Any]]:
     """axe-core on the current screen: the serious and critical violations (should be none)."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
-    result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))")
+    result = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations.map(v => ("
+        "{id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))"
+    )
     return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
@@ -184,7 +196,8 @@ def confirm_and_sign(member: Member, scope: str = "") -> dict[str, Any]:
     rows = summary_rows_in(page, panel)
     signed_before = len(member.wallet.typed_data_signed())
     page.click(f"{panel} #sign")
-    page.wait_for_selector(f"{scope} .request[data-state=confirmed], {scope} .request[data-state=failed], {scope} .request[data-state=posted]".replace("  ", " "), timeout=60_000)
+    ends = ", ".join(f"{scope} .request[data-state={s}]".strip() for s in ("confirmed", "failed", "posted"))
+    page.wait_for_selector(ends, timeout=60_000)
     signed = member.wallet.typed_data_signed()
     assert len(signed) == signed_before + 1, "exactly one signature per action"
     td = signed[-1]
@@ -202,3 +215,45 @@ def summary_rows_in(page: Any, panel: str) -> dict[str, dict[str, str]]:
     fields = [r["field"] for r in rows]
     assert len(fields) == len(set(fields)), f"a field is shown twice: {fields}"
     return {r["field"]: {"raw": r["raw"], "shown": r["shown"]} for r in rows}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_service(rpc_url: str, home: Path, log: Path, *, timeout: float = 60.0) -> tuple[subprocess.Popen[bytes], str]:
+    """`tierchain serve` on a free loopback port (operator: dev key 1), answering /health."""
+    port = free_port()
+    env = {**os.environ, "TIERCHAIN_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
+    cmd = [sys.executable, "-c", "from tierchain.cli.main import main; main()", "serve",
+           "--rpc", rpc_url, "--dev-account", "1", "--port", str(port), "--poll", "0.2",
+           "--rate-limit", "1000", "--read-rate-limit", "1000000"]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"tierchain serve exited {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{base}/api/v1/health", timeout=2) as res:
+                if res.status == 200:
+                    return proc, base
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            stop_service(proc)
+            raise RuntimeError(f"tierchain serve did not answer in {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+        time.sleep(0.3)
+
+
+def stop_service(proc: subprocess.Popen[bytes]) -> None:
+    """Stop that one process (by its pid), politely first."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)

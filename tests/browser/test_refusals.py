@@ -131,7 +131,8 @@ def test_window_ethereum_fallback_and_account_change(browser: Any, service: str,
     connect(m)
     assert cast.other.address[-4:] in m.page.inner_text("#wallet")
     m.page.evaluate("(a) => window.__tierchainWalletEmit('accountsChanged', [a])", cast.receiver.address)
-    m.page.wait_for_function("(tail) => document.querySelector('#wallet').innerText.includes(tail)", arg=cast.receiver.address[-4:])
+    tail = cast.receiver.address[-4:]
+    m.page.wait_for_function("(t) => document.querySelector('#wallet').innerText.includes(t)", arg=tail)
     m.page.wait_for_function("() => document.querySelector('#live').innerText.includes('已切换')")
     m.page.evaluate("() => window.__tierchainWalletEmit('accountsChanged', [])")
     m.page.wait_for_selector("#connect")

@@ -11,37 +11,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-INIT_SCRIPT = """
-(() => {
-  const cfg = %(cfg)s;
-  const listeners = {};
-  const emit = (ev, arg) => (listeners[ev] || []).slice().forEach((fn) => { try { fn(arg); } catch (e) { console.error(e); } });
-  const provider = {
-    isTierchainTestWallet: true,
-    async request(args) {
-      const { method, params } = args || {};
-      const answer = JSON.parse(await window.__tierchainWallet(JSON.stringify({ method, params: params === undefined ? [] : params })));
-      for (const [ev, arg] of answer.emit || []) setTimeout(() => emit(ev, arg), 0);
-      if (answer.error) { const e = new Error(answer.error.message); e.code = answer.error.code; throw e; }
-      return answer.result;
-    },
-    on(ev, fn) { (listeners[ev] = listeners[ev] || []).push(fn); return provider; },
-    removeListener(ev, fn) { listeners[ev] = (listeners[ev] || []).filter((f) => f !== fn); return provider; },
-  };
-  window.__tierchainWalletEmit = emit;
-  const info = Object.freeze({ uuid: "6f1c2a4e-0000-4000-8000-7465737477", name: "Test Wallet", rdns: "org.tierchain.testwallet",
-    icon: "data:image/svg+xml,%%3Csvg xmlns='http://www.w3.org/2000/svg' width='8' height='8'/%%3E" });
-  const announce = () => window.dispatchEvent(new CustomEvent("eip6963:announceProvider", { detail: Object.freeze({ info, provider }) }));
-  if (cfg.eip6963) { window.addEventListener("eip6963:requestProvider", announce); announce(); }
-  if (cfg.windowEthereum) window.ethereum = provider;
-})();
-"""
+INIT_SCRIPT = (Path(__file__).with_name("wallet_provider.js")).read_text(encoding="utf-8")
 
 
 @dataclass
@@ -122,7 +99,8 @@ class TestWallet:
             return {"error": {"code": -32000, "message": "the test wallet is on a chain it cannot reach"}}
         answer = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
         if "error" in answer:
-            return {"error": {"code": answer["error"].get("code", -32000), "message": answer["error"].get("message", "")}}
+            err = answer["error"]
+            return {"error": {"code": err.get("code", -32000), "message": err.get("message", "")}}
         return {"result": answer.get("result")}
 
     def _send(self, tx: dict[str, Any]) -> dict[str, Any]:
