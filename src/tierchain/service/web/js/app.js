@@ -15,6 +15,7 @@ const state = {
   shortIds: {},
   busy: false,
   chainError: null,
+  prefetch: null,
 };
 
 // ---------------------------------------------------------------------------- small helpers
@@ -89,10 +90,10 @@ function rememberShortIds(items) {
 
 // ---------------------------------------------------------------------------- wallet
 
-async function connect(entry) {
+async function connect(entry, { render = true, known = null } = {}) {
   const wallet = new Wallet(entry, { onChange: onWalletChange });
   try {
-    await wallet.connect();
+    await wallet.connect(known);
   } catch (e) {
     renderHeader();
     showMainError(e);
@@ -103,7 +104,7 @@ async function connect(entry) {
   announce(t("wallet.connected", { account: shortAddr(wallet.account) }));
   renderHeader();
   if (!onRightChain()) await switchChain();
-  route();
+  if (render) await route();
 }
 
 function addChainParams() {
@@ -338,7 +339,7 @@ async function screenPending(main) {
 async function screenHoldings(main) {
   main.append(screenHeading("nav.holdings"), h("p", { class: "lead" }, t("holdings.lead")));
   if (needWallet(main)) return;
-  const doc = await api.pieces(account());
+  const doc = await piecesOf(account());
   rememberShortIds(doc.items);
   main.append(h("p", { class: "total" }, `${t("holdings.total")}: `, h("strong", {}, formatMoney(doc.total))));
   main.append(table(t("holdings.caption"), [term("piece"), term("value"), term("debtor"), term("maturity"), t("col.state"), t("col.owed_now"), t("col.claimable"), t("col.action")],
@@ -351,6 +352,14 @@ async function screenHoldings(main) {
         h("a", { href: `#/finance/${encodeURIComponent(p.token_id)}` }, `${term("financing")} ${p.short_id}`)),
     ]), t("holdings.empty")));
   performance.mark("tierchain:holdings"); // the first load's end, as the bench measures it
+}
+
+/** The member's pieces; the first call after a silent reconnect takes the prefetched answer. */
+function piecesOf(address) {
+  const p = state.prefetch;
+  state.prefetch = null;
+  if (p && p.account === address) return p.pieces;
+  return api.pieces(address);
 }
 
 async function screenPiece(main, id) {
@@ -732,7 +741,12 @@ async function start() {
 }
 
 async function boot() {
-  await setLanguage(preferredLanguage());
+  // Language, wallets and the deployment are fetched side by side; a wallet that already
+  // authorised this page reconnects without a prompt before the first screen is drawn.
+  const language_ = setLanguage(preferredLanguage());
+  const wallets = discoverWallets();
+  const deployment = api.deployment().catch(() => null);
+  await language_;
   $("#lang").addEventListener("click", async () => {
     await setLanguage(language() === "zh-CN" ? "en" : "zh-CN");
     renderChrome();
@@ -742,15 +756,20 @@ async function boot() {
   window.addEventListener("hashchange", () => {
     route().then(() => { const title = $("#screen-title"); if (title) title.focus({ preventScroll: true }); });
   });
-  state.wallets = await discoverWallets();
-  await start();
-  // A wallet that already authorised this page reconnects without a prompt.
+  state.wallets = await wallets;
+  state.deployment = await deployment;
   if (state.wallets.length && state.deployment) {
     try {
       const accounts = await state.wallets[0].provider.request({ method: "eth_accounts" });
-      if (accounts && accounts.length) await connect(state.wallets[0]);
+      if (accounts && accounts.length) {
+        state.prefetch = { account: ethers.getAddress(accounts[0]), pieces: api.pieces(ethers.getAddress(accounts[0])) };
+        state.prefetch.pieces.catch(() => null);
+        await connect(state.wallets[0], { render: false, known: accounts });
+      }
     } catch { /* stays disconnected */ }
   }
+  renderChrome();
+  await route();
   document.body.dataset.booted = "true";
 }
 

@@ -15,8 +15,9 @@ async function loadJson(url) {
 
 export async function setLanguage(next) {
   if (!LANGS.includes(next)) next = "zh-CN";
-  if (!glossary.terms) glossary = await loadJson("glossary.json");
-  dict = await loadJson(`i18n/${next}.json`);
+  const [g, d] = await Promise.all([glossary.terms ? glossary : loadJson("glossary.json"), loadJson(`i18n/${next}.json`)]);
+  glossary = g;
+  dict = d;
   lang = next;
   document.documentElement.lang = next;
   try { localStorage.setItem("tierchain.lang", next); } catch { /* private mode */ }

@@ -9,8 +9,9 @@ export class WalletError extends Error {
   }
 }
 
-/** Wallets announced through EIP-6963 within `waitMs`, else window.ethereum as one wallet. */
-export async function discoverWallets(waitMs = 300) {
+/** Wallets announced through EIP-6963, else window.ethereum as one wallet. Injected wallets
+ *  answer the request event at once; a late one gets `waitMs` more when none answered. */
+export async function discoverWallets(waitMs = 150) {
   const found = new Map();
   const onAnnounce = (event) => {
     const d = event.detail;
@@ -18,7 +19,8 @@ export async function discoverWallets(waitMs = 300) {
   };
   window.addEventListener("eip6963:announceProvider", onAnnounce);
   window.dispatchEvent(new Event("eip6963:requestProvider"));
-  await new Promise((resolve) => setTimeout(resolve, waitMs));
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  if (found.size === 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
   window.removeEventListener("eip6963:announceProvider", onAnnounce);
   const wallets = [...found.values()];
   if (wallets.length === 0 && window.ethereum) {
@@ -63,8 +65,9 @@ export class Wallet {
     }
   }
 
-  async connect() {
-    const accounts = await this.request("eth_requestAccounts");
+  /** Ask for the accounts (a prompt), or take `known` from eth_accounts (a return visit). */
+  async connect(known = null) {
+    const accounts = known && known.length ? known : await this.request("eth_requestAccounts");
     this.account = accounts && accounts.length ? accounts[0] : null;
     this.chainId = BigInt(await this.request("eth_chainId")).toString();
     if (typeof this.provider.on === "function") {
