@@ -25,6 +25,7 @@ from tierchain.core.ids import Role
 from tierchain.invoices import packages as invoices
 from tierchain.workflows.demo import credit_code, synthetic_invoices
 from tierchain.workflows.deploy import deploy_all
+from toolchain import build_web
 
 MAX_UINT256 = 2**256 - 1
 FACE = 1_000_000_00  # 1,000,000.00 in cents
@@ -122,6 +123,7 @@ def cast(tmp_path_factory: pytest.TempPathFactory) -> Cast:
 @pytest.fixture(scope="session")
 def service(cast: Cast, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`tierchain serve` on a free loopback port, the operator a dev key; stopped by its pid."""
+    build_web.build()  # the served copies of ethers and the glossary (make compile makes them too)
     proc, base = start_service(cast.rpc_url, cast.home, tmp_path_factory.mktemp("serve") / "serve.log")
     try:
         yield base
