@@ -61,6 +61,7 @@ class Cast:
     payable_id: int = 0
     first_piece: int = 0
     other_piece: int = 0
+    held_piece: int = 0
 
     def sender(self, account: LocalAccount) -> Sender:
         return Sender(self.w3, account, timeout=60)
@@ -110,6 +111,13 @@ def cast(tmp_path_factory: pytest.TempPathFactory) -> Cast:
         Web3.keccak(text="conf-2"),
     )
     c.token.accept(k.sender(k.other), pid2)
+    # a second payable the supplier already holds (accepted before the story), due earlier
+    package3 = invoices.build_package(synthetic_invoices(3, seller=credit_code(3), buyer=credit_code(2), seed=11))
+    c.registry.register_package(core, package3.root, package3.count, FACE, k.supplier.address, Web3.keccak(text="d3"))
+    pid3, k.held_piece = c.token.issue(
+        core, k.supplier.address, FACE // 4, deployment.currency, now + 60 * DAY, package3.root, Web3.keccak(text="c3")
+    )
+    c.token.accept(k.sender(k.supplier), pid3)
     unit = 10 ** (c.currency.decimals() - 2)
     c.currency.mint(op, k.financier.address, FACE * unit)
     c.currency.mint(op, k.core.address, FACE * 2 * unit)

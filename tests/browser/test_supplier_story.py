@@ -60,8 +60,9 @@ def test_supplier_story(browser: Any, service: str, cast: Cast, tmp_path: Path) 
     assert str(c.token.payable_of(cast.payable_id).status).lower().endswith("accepted")
 
     # holdings ----------------------------------------------------------------------------
-    wait_screen_text(sup, "holdings", "持有中")
-    assert "¥1,000,000.00" in page.inner_text("#main")
+    wait_screen_text(sup, "holdings", "¥1,250,000.00")  # the total of the two pieces held
+    assert "¥1,000,000.00" in page.inner_text("#main") and "¥250,000.00" in page.inner_text("#main")
+    assert "2 张凭证" in page.inner_text("#main")
     shoot(page, "holdings")
     assert_accessible(page)
 

@@ -168,8 +168,8 @@ const STEPS = ["drafted", "signed", "queued", "sent", "confirmed"];
 
 /** The visible state of one action: each step in words with a symbol, the tx hash, the reason. */
 class RequestView {
-  constructor(container, direct = false) {
-    this.steps = direct ? ["drafted", "sent", "confirmed"] : STEPS;
+  constructor(container, direct = false, steps = null) {
+    this.steps = steps || (direct ? ["drafted", "sent", "confirmed"] : STEPS);
     this.list = h("ol", { class: "steps" });
     this.detail = h("div", { class: "request-detail" });
     this.root = h("section", { class: "request", "aria-live": "polite", "aria-label": t("req.label") }, this.list, this.detail);
@@ -184,7 +184,7 @@ class RequestView {
       let mark = "○";
       let cls = "todo";
       if (step === "failed") { mark = i === 0 ? "✓" : "○"; cls = i === 0 ? "done" : "todo"; }
-      else if (i < at || (i === at && step === "confirmed")) { mark = "✓"; cls = "done"; }
+      else if (i < at || (i === at && (step === "confirmed" || step === "posted"))) { mark = "✓"; cls = "done"; }
       else if (i === at) { mark = "…"; cls = "now"; }
       this.list.append(h("li", { class: `step ${cls}`, dataset: { step: s } }, h("span", { "aria-hidden": "true" }, `${mark} `), t(`req.${s}`), cls === "now" ? ` (${t("req.current")})` : ""));
     });
@@ -341,7 +341,10 @@ async function screenHoldings(main) {
   if (needWallet(main)) return;
   const doc = await piecesOf(account());
   rememberShortIds(doc.items);
-  main.append(h("p", { class: "total" }, `${t("holdings.total")}: `, h("strong", {}, formatMoney(doc.total))));
+  const totals = Array.isArray(doc.total) ? doc.total : doc.total ? [doc.total] : [];
+  main.append(h("p", { class: "total" }, `${t("holdings.total")}: `,
+    h("strong", {}, totals.length ? totals.map((m) => formatMoney(m)).join(" + ") : formatMoney({ units: "0", decimals: 2, currency: "eCNY" })),
+    doc.count !== undefined ? ` · ${t("holdings.count", { n: doc.count })}` : ""));
   main.append(table(t("holdings.caption"), [term("piece"), term("value"), term("debtor"), term("maturity"), t("col.state"), t("col.owed_now"), t("col.claimable"), t("col.action")],
     doc.items.map((p) => [
       h("a", { href: `#/piece/${encodeURIComponent(p.token_id)}` }, `${term("piece")} ${p.short_id}`),
@@ -602,13 +605,13 @@ async function makeOffer(form, formErr, out) {
     checkTypedData(td, { chainId: dep.chain_id, verifyingContract: dep.contracts.desk, signer: account() });
     const choice = await confirmPanel(out, td, null);
     if (choice === "cancel") { out.append(h("p", { class: "note" }, t("req.cancelled"))); announce(t("req.cancelled")); return; }
-    view = new RequestView(out, false);
+    view = new RequestView(out, false, ["drafted", "signed", "posted"]);
     const signature = await state.wallet.signTypedData(td);
     const recovered = ethers.verifyTypedData(td.domain, { Offer: td.types.Offer }, td.message, signature);
     if (!sameAddress(recovered, account())) throw new WalletError("err.signature_mismatch");
     view.set("signed");
     const posted = await api.postOffer(td, signature);
-    view.root.dataset.state = "posted";
+    view.set("posted");
     view.detail.replaceChildren(h("p", { class: "ok" }, h("span", { "aria-hidden": "true" }, "✓ "), t("offer.posted"), " ", h("code", { class: "offer-hash" }, posted.offer_hash)));
     announce(t("offer.posted"));
     await ensureAllowance(out, fixed ? price : units);
