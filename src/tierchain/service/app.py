@@ -328,6 +328,16 @@ def create_app(service: Service | None = None, *, allow_origins: tuple[str, ...]
             return _error(400, "InvalidField", str(exc))
         return _error(502, type(exc).__name__, str(exc)[:500])
 
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # The node unreachable (an RPC outage) or a bug: say which, never a stack trace.
+        name = type(exc).__name__
+        if "Connection" in name or "Timeout" in name or isinstance(exc, OSError):
+            return _error(503, "NodeUnavailable", "the chain's JSON-RPC node does not answer; try again shortly",
+                          headers={"Retry-After": "2"})  # fmt: skip
+        log.exception("unexpected error")
+        return _error(500, "Internal", f"unexpected {name}; the service log has the details")
+
     # -- reads ----------------------------------------------------------------------------------
 
     @app.get(f"{API}/health", tags=["read"])
