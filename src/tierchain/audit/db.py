@@ -49,7 +49,7 @@ def redact(dsn: str) -> str:
 
 # ---------------------------------------------------------------------------- SQL dialect
 
-_TABLE_RE: Final = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+) \((.*?)\n\)", re.S)
+_TABLE_RE: Final = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+) \((.*?)\)(?: WITHOUT ROWID)?;", re.S)
 _UPSERT_RE: Final = re.compile(r"^\s*INSERT OR REPLACE INTO (\w+)\s*(\(([^)]*)\))?\s*VALUES\s*(\(.*\))\s*$", re.S)
 
 
@@ -62,7 +62,7 @@ class Dialect:
         for table, body in _TABLE_RE.findall(schema):
             cols: list[str] = []
             keys: list[str] = []
-            for raw in body.split(",\n"):
+            for raw in re.split(r",(?![^(]*\))", body):
                 line = raw.strip()
                 if line.startswith("PRIMARY KEY"):
                     keys = [k.strip() for k in line[line.index("(") + 1 : line.rindex(")")].split(",")]
