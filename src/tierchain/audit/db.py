@@ -42,6 +42,13 @@ def is_postgresql(db: str | Path) -> bool:
     return isinstance(db, str) and db.startswith(("postgresql://", "postgres://"))
 
 
+def db_location(text: str | Path | None) -> str | Path | None:
+    """A ``--db`` value: a ``postgresql://`` URL as is, anything else a SQLite file path."""
+    if text is None or isinstance(text, Path):
+        return text
+    return text if is_postgresql(text) else Path(text)
+
+
 def redact(dsn: str) -> str:
     """A DSN without its password (for messages and logs)."""
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", dsn)
@@ -194,4 +201,4 @@ class FileLock:
             self._fd = None
 
 
-__all__ = ["Conn", "DbKind", "Dialect", "FileLock", "PgConnection", "is_postgresql", "redact"]
+__all__ = ["Conn", "DbKind", "Dialect", "FileLock", "PgConnection", "db_location", "is_postgresql", "redact"]

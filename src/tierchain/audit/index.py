@@ -29,6 +29,7 @@ Python's ``json``; SQLite's ``json_extract`` turns those above 2^63 into floats)
 
 from __future__ import annotations
 
+from tierchain.audit.db import WRITER_LOCK_KEY, db_location, is_postgresql, redact
 from tierchain.audit.decode import (
     _TOKEN_ID_KEYS,
     ARTIFACT_OF,
@@ -173,6 +174,7 @@ __all__ = [
     "KEEP_BLOCK_HASHES",
     "MONEY_TABLES",
     "SCHEMA_VERSION",
+    "WRITER_LOCK_KEY",
     "ZERO",
     "ZERO_ADDRESS",
     "_ACCOUNT_OF",
@@ -262,6 +264,7 @@ __all__ = [
     "all_positions",
     "ancestors",
     "claims",
+    "db_location",
     "default_index_path",
     "deployment_start_block",
     "descendants",
@@ -270,6 +273,7 @@ __all__ = [
     "freezes",
     "guarantees",
     "history",
+    "is_postgresql",
     "members",
     "open_index",
     "overdue",
@@ -286,6 +290,7 @@ __all__ = [
     "rebuild_all",
     "rebuild_entities",
     "recourses",
+    "redact",
     "resolve_piece",
     "settlement_states",
     "short_address",
