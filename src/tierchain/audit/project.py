@@ -13,6 +13,7 @@ from tierchain.audit.db import Conn
 from tierchain.audit.decode import _TOKEN_ID_KEYS, DecodedLog
 from tierchain.audit.schema import (
     MONEY_TABLES,
+    UPGRADE_FROM_1,
     ZERO_ADDRESS,
     Index,
 )
@@ -624,3 +625,6 @@ def rebuild_all(index: Index) -> int:
         for table in ("pieces", "payables", "members", "packages", "moves", "freezes", *MONEY_TABLES):
             conn.execute(f"DELETE FROM {table}")
         return rebuild_entities(conn, entities)
+
+
+UPGRADE_FROM_1.append(rebuild_all)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -277,6 +277,10 @@ CREATE TABLE IF NOT EXISTS block_times (number INTEGER PRIMARY KEY, timestamp IN
 
 DIALECT: Final = Dialect(_SCHEMA)
 
+UPGRADE_FROM_1: list[Callable[[Index], object]] = []
+"""Projects a version-1 index's stored events again (``project.rebuild_all``, registered by
+:mod:`tierchain.audit.project`, which the schema must not import)."""
+
 
 class Index:
     """One chain's index database: a SQLite file (WAL mode; ``db`` a path) or a PostgreSQL
@@ -355,9 +359,7 @@ class Index:
         if version is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
         elif int(version) == 1:  # before the money tables: fill them from stored events
-            from tierchain.audit.project import rebuild_all
-
-            rebuild_all(self)
+            UPGRADE_FROM_1[0](self)
             self.set_meta("schema_version", str(SCHEMA_VERSION))
         elif int(version) != SCHEMA_VERSION:
             raise IndexStateError(
