@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, cast
 
@@ -18,6 +18,7 @@ from tierchain.audit.schema import (
 )
 from tierchain.core.errors import UsageError
 from tierchain.core.ids import short_id, split_token_id
+from tierchain.core.money import format_cents
 
 # ---------------------------------------------------------------------------- token ids
 
@@ -799,6 +800,160 @@ def _checksum(address: str) -> str:
         raise UsageError(f"{address!r} is not an address") from None
 
 
+# ---------------------------------------------------------------------------- how pieces ended
+
+END_TEXT: Final = {
+    "live": "live",
+    "paid": "paid in full",
+    "merged": "merged",
+    "recourse": "taken back by recourse",
+    "financed": "financed",
+    "burned": "burned",
+}
+
+
+@dataclass(frozen=True)
+class PieceFate:
+    """A piece's story from the index: who held it, what it was worth when it was split off
+    (or issued), and how it ended.
+
+    ``end``: ``live`` (still held), ``financed`` (live, bought by a financier), ``paid`` (paid
+    in full by settlement and burned), ``merged`` (merged into ``merged_into``), ``recourse``
+    (the financier took its uncovered value back from the seller), ``burned`` (otherwise)."""
+
+    token_id: int
+    short_id: str
+    holders: tuple[str, ...]  # everyone who held it, in order
+    holder: str  # the holder now, or the last one before it was burned
+    value_at_split: int  # its value when it was split off (the face for the issued piece)
+    value: int  # now (0 once burned)
+    end: str
+    claimed_cents: int  # paid out of escrow to its holders
+    paid_to: str | None  # who received the final payment
+    merged_into: int | None
+    financed_to: str | None  # the financier who bought it
+    financed_from: str | None  # the seller
+    recourse_cents: int  # uncovered value the financier claimed back from the seller
+    recourse_settled: bool
+
+    def short(self, who: Callable[[str], str] = lambda a: a) -> str:
+        """A few words for a picture's box: ``paid in full → Bank``, ``recourse ← Bank``."""
+        if self.end == "paid":
+            return "paid in full" + (f" → {who(self.paid_to)}" if self.paid_to else "")
+        if self.end == "merged" and self.merged_into is not None:
+            return f"merged into {short_id(self.merged_into)}"
+        if self.end == "financed" and self.financed_to:
+            return f"financed → {who(self.financed_to)}"
+        text = END_TEXT[self.end]
+        if self.end == "recourse" and self.financed_to:
+            text = f"recourse ← {who(self.financed_to)}"
+        if self.claimed_cents:
+            text += f", {format_cents(self.claimed_cents)} paid"
+        return text
+
+    def describe(self, who: Callable[[str], str] = lambda a: a) -> str:
+        """One line: ``paid in full to Bank (financed to Bank by Acme)``."""
+        text = END_TEXT[self.end]
+        if self.end == "paid" and self.paid_to:
+            text += f" to {who(self.paid_to)}"
+        elif self.end == "merged" and self.merged_into is not None:
+            text = f"merged into {short_id(self.merged_into)}"
+        elif self.end == "financed" and self.financed_to:
+            text = f"financed to {who(self.financed_to)}"
+        elif self.end == "recourse" and self.financed_to and self.financed_from:
+            text = f"taken back by recourse: {who(self.financed_to)} from {who(self.financed_from)}"
+        if self.end in ("paid", "merged", "burned") and self.financed_to:
+            text += f" (financed to {who(self.financed_to)})"
+        if self.end != "paid" and self.claimed_cents:
+            text += f"; {format_cents(self.claimed_cents)} paid out to its holder"
+        return text
+
+
+def piece_fates(index: Index, payable_id: int) -> dict[int, PieceFate]:
+    """Every piece of a payable (burned ones too) with its :class:`PieceFate`, by token id."""
+    pieces = pieces_of_payable(index, payable_id)
+    moves: dict[int, list[Move]] = {}
+    for m in all_moves(index, payable_id):
+        moves.setdefault(m.token_id, []).append(m)
+    out: dict[int, PieceFate] = {}
+    for p in pieces:
+        holders: list[str] = []
+        split_value: int | None = None
+        claimed = 0
+        paid_to: str | None = None
+        settled = False
+        merged_into: int | None = None
+        financed_to: str | None = None
+        financed_from: str | None = None
+        recourse_cents = 0
+        recourse_settled = False
+        for m in moves.get(p.token_id, ()):
+            k = m.kind
+            if k in ("minted", "transferred") and m.to_addr and (not holders or holders[-1] != m.to_addr):
+                holders.append(m.to_addr)
+            elif k in ("issued", "split_in") and split_value is None:
+                split_value = m.value
+            elif k == "merged_into":
+                merged_into = m.other_token_id
+            elif k == "claimed":
+                claimed += m.value or 0
+                paid_to = m.to_addr
+                settled = settled or m.note == "settled in full"
+            elif k == "settled":
+                settled = True
+                paid_to = paid_to or m.from_addr
+            elif k == "financed":
+                financed_to, financed_from = m.to_addr, m.from_addr
+            elif k == "recourse-exercised":
+                recourse_cents = m.value or 0
+                financed_to, financed_from = financed_to or m.from_addr, financed_from or m.to_addr
+            elif k == "recourse-settled":
+                recourse_settled = True
+        if merged_into is not None:
+            end = "merged"
+        elif settled:
+            end = "paid"
+        elif recourse_cents:
+            end = "recourse"
+        elif p.burned:
+            end = "burned"
+        elif financed_to is not None and p.owner == financed_to:
+            end = "financed"
+        else:
+            end = "live"
+        out[p.token_id] = PieceFate(
+            p.token_id, p.short_id, tuple(holders), holders[-1] if holders else p.owner,
+            p.value if split_value is None else split_value, p.value, end, claimed, paid_to,
+            merged_into, financed_to, financed_from, recourse_cents, recourse_settled,
+        )  # fmt: skip
+    return out
+
+
+STATE_TEXT: Final = {
+    "paid": "paid in full",
+    "paid-after-overdue": "paid in full after overdue",
+    "overdue": "overdue",
+    "unpaid": "due, unpaid",
+}
+
+
+def settlement_state(
+    index: Index, payable_id: int, *, at: int | None = None, grace_seconds: int = 0
+) -> SettlementRecord:
+    """One payable's :class:`SettlementRecord` (what was paid, what is still unpaid, overdue)."""
+    for st in settlement_states(index, at=at, grace_seconds=grace_seconds):
+        if st.payable_id == payable_id:
+            return st
+    raise NotIndexedError(f"payable {payable_id} is not in the index")
+
+
+def payable_state(index: Index, payable_id: int, *, at: int | None = None) -> str:
+    """The payable's real state in words: ``paid in full``, ``overdue``, ``due, unpaid``, or
+    the token's status (``issued``, ``accepted``) while it is not due."""
+    st = settlement_state(index, payable_id, at=at)
+    return STATE_TEXT.get(st.state) or payable(index, payable_id).status
+
+
 class IndexView(Index):
     """An :class:`Index` with the query functions as methods (``view.positions(holder)`` is
     ``positions(view, holder)``): what :func:`tierchain.audit.follower.open_index` returns for a
@@ -884,3 +1039,9 @@ class IndexView(Index):
 
     def totals(self, *, at: int | None = None, grace_seconds: int = 0) -> Totals:
         return totals(self, at=at, grace_seconds=grace_seconds)
+
+    def piece_fates(self, payable_id: int) -> dict[int, PieceFate]:
+        return piece_fates(self, payable_id)
+
+    def settlement_state(self, payable_id: int, *, at: int | None = None) -> SettlementRecord:
+        return settlement_state(self, payable_id, at=at)
