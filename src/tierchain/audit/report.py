@@ -134,6 +134,12 @@ def export_history(
     return render(history_rows(index, piece=piece, payable_id=payable_id), fmt, HISTORY_FIELDS)
 
 
+def block_time_iso(index: ix.Index, block_number: int) -> str:
+    """The time of an indexed block with events (ISO 8601, UTC; empty when not recorded)."""
+    stamp = index.block_time(block_number)
+    return "" if stamp is None else _iso(stamp)
+
+
 def _iso(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -482,6 +488,7 @@ def _clip(text: str, limit: int = 28) -> str:
 
 
 __all__ = [
+    "block_time_iso",
     "export_history",
     "export_positions",
     "history_rows",
