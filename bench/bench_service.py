@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -189,25 +188,36 @@ def main() -> int:
         # -- read latency ---------------------------------------------------------------------
         path = f"/api/v1/members/{holder.address}/pieces"
 
-        def read(_: int) -> float:
+        def read(i: int, *, cache: bool = True) -> float:
             t = time.perf_counter()
-            r = client().get(path)
+            r = client().get(path, params=None if cache else {"nocache": str(i)})  # an ignored parameter: a miss
             if r.status_code != 200:
                 raise SystemExit(f"read failed: {r.status_code} {r.text[:200]}")
             return (time.perf_counter() - t) * 1000
 
+        def uncached(i: int) -> float:
+            return read(i, cache=False)
+
         with ThreadPoolExecutor(CLIENTS) as pool:
             list(pool.map(read, range(CLIENTS * 2)))  # warm up every thread's connection
             latencies = sorted(pool.map(read, range(args.reads)))
-        p50 = statistics.median(latencies)
-        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+            misses = sorted(pool.map(uncached, range(args.reads // 4)))
+        single = sorted(uncached(i) for i in range(100))
+
+        def pct(values: list[float], q: float) -> float:
+            return values[min(len(values) - 1, int(len(values) * q))]
 
         report.add("tps.library_direct", round(library_tps, 1), "tx/s")
         report.add("tps.relay_http", round(http_tps, 1), "tx/s")
         report.add("ratio.relay_http_to_library_direct", round(http_tps / library_tps, 3), "x")
         tag = f"db=sqlite,pieces={args.pieces},clients={CLIENTS}"
-        report.add(f"api.latency_p50_ms:{tag}", round(p50, 2), "ms")
-        report.add(f"api.latency_p99_ms:{tag}", round(p99, 2), "ms")
+        report.add(f"api.latency_p50_ms:{tag}", round(pct(latencies, 0.5), 2), "ms")
+        report.add(f"api.latency_p99_ms:{tag}", round(pct(latencies, 0.99), 2), "ms")
+        report.add(f"api.latency_p50_ms:{tag},cache=off", round(pct(misses, 0.5), 2), "ms")
+        report.add(f"api.latency_p99_ms:{tag},cache=off", round(pct(misses, 0.99), 2), "ms")
+        one = f"db=sqlite,pieces={args.pieces},clients=1,cache=off"
+        report.add(f"api.latency_p50_ms:{one}", round(pct(single, 0.5), 2), "ms")
+        report.add(f"api.latency_p99_ms:{one}", round(pct(single, 0.99), 2), "ms")
         report.print()
         print(f"wrote {report.write()}")
         return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Annotated, Any, Final, Literal
 
@@ -113,6 +114,9 @@ class Guard:
         self.app = app
         self.get_service = get_service
         self.max_body = max_body
+        # Index reads answered once per indexed block: (path, query, block) -> (status headers, body).
+        self.cache: OrderedDict[tuple[str, bytes, int], tuple[list[Any], bytes]] = OrderedDict()
+        self.cache_size = 2048
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -162,7 +166,39 @@ class Guard:
                 return {"type": "http.request", "body": body, "more_body": False}
 
             receive = replay
+        elif scope["method"] == "GET" and svc is not None and svc.config.read_cache and _cacheable(path):
+            await self._cached(scope, receive, send, svc, path)
+            return
         await self.app(scope, receive, self._decorate(send, svc, path))
+
+    async def _cached(self, scope: Any, receive: Any, send: Any, svc: Service, path: str) -> None:
+        """Index reads change only when the index takes a block: the rendered answer is kept per
+        (path, query, indexed block) and served again until the next block is indexed."""
+        block = svc.lag().indexed_block
+        key = (path, bytes(scope.get("query_string", b"")), int(block if block is not None else -1))
+        hit = self.cache.get(key)
+        decorated = self._decorate(send, svc, path)
+        if hit is not None:
+            headers, body = hit
+            await decorated({"type": "http.response.start", "status": 200, "headers": list(headers)})
+            await decorated({"type": "http.response.body", "body": body, "more_body": False})
+            return
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                start["headers"] = list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                chunks.append(bytes(message.get("body", b"")))
+            await decorated(message)
+
+        await self.app(scope, receive, capture)
+        if start.get("status") == 200:
+            self.cache[key] = (start["headers"], b"".join(chunks))
+            while len(self.cache) > self.cache_size:
+                self.cache.popitem(last=False)
 
     def _decorate(self, send: Any, svc: Service | None, path: str) -> Callable[[Any], Awaitable[None]]:
         async def wrapped(message: MutableMapping[str, Any]) -> None:
@@ -178,6 +214,17 @@ class Guard:
     async def _send_with_headers(self, resp: JSONResponse, scope: Any, receive: Any, send: Any,
                                  svc: Service | None, path: str) -> None:  # fmt: skip
         await resp(scope, receive, self._decorate(send, svc, path))
+
+
+def _cacheable(path: str) -> bool:
+    """Reads that depend on the index (and the chain at the indexed block) only: not health, not
+    a member's nonce, request states or the offer book (they change between blocks)."""
+    if not path.startswith(API + "/"):
+        return False
+    parts = path[len(API) + 1 :].split("/")
+    return (parts[0] == "members" and len(parts) == 3 and parts[2] in ("pieces", "pending-payables", "history")) or (
+        parts[0] in ("pieces", "payables") and len(parts) == 2
+    )
 
 
 def _extra_headers(svc: Service | None, path: str) -> list[tuple[str, str]]:
@@ -679,16 +726,21 @@ def create_app(service: Service | None = None, *, allow_origins: tuple[str, ...]
         if request.nonce > chain_nonce + pending:
             raise ApiError(409, "NonceTooHigh", f"nonce {request.nonce} of {request.signer} is ahead of the next "
                            f"one, {chain_nonce + pending}", {"next_nonce": str(chain_nonce + pending)})  # fmt: skip
+        gas: int | None = None
         if pending == 0:
             try:
-                s.relayer.sender.estimate_gas(s.c.relay.relay_request(signed))
+                gas = s.relayer.sender.estimate_gas(s.c.relay.relay_request(signed))
             except ContractRevert as exc:
                 doc = error_json(exc)
                 raise ApiError(422, doc["code"], doc["message"], doc["details"]) from None
+        relayer = s.relayer
         try:
-            entry, created = s.relayer.submit(
-                request_id, signed, expect_nonce=lambda: s.c.relay.nonce_of(request.signer) + s.relayer.pending_of(
-                    request.signer) if s.relayer else 0)  # fmt: skip
+            entry, created = relayer.submit(
+                request_id, signed, gas=gas,
+                # no RPC under the queue's lock: a confirmation raises the chain nonce and
+                # lowers the pending count together
+                expect_nonce=lambda: chain_nonce + relayer.pending_of(request.signer),
+            )  # fmt: skip
         except ValueError as exc:
             raise ApiError(
                 409, "NonceUsed", f"nonce {request.nonce} was taken meanwhile (next {exc.args[0]})"

@@ -45,6 +45,7 @@ class ServiceConfig:
     poll_seconds: float = 0.5
     web_dir: Path = WEB_DIR
     receipt_timeout: float = 60.0
+    read_cache: bool = True  # index reads answered once per indexed block
 
 
 class RateLimiter:

@@ -56,6 +56,7 @@ class Entry:
     tx: SignedTx | None = None
     receipt: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
+    gas: int | None = None  # the gas limit estimated when the request was accepted
 
     @property
     def signer(self) -> str:
@@ -128,6 +129,7 @@ class Relayer:
         self.on_mined = on_mined
         self.stats = RelayStats()
         self._entries: dict[str, Entry] = {}
+        self._pending: dict[str, int] = {}  # signer -> requests queued or in flight
         self._lock = threading.RLock()  # entries and the journal's connection
         self._wake = threading.Condition(self._lock)
         self._stop = threading.Event()
@@ -164,6 +166,8 @@ class Relayer:
                 elif step is not None and step.status in ("signed", "sent"):
                     entry.state = "sent" if step.status == "sent" else "queued"
                 self._entries[entry.id] = entry
+                if entry.state in ("queued", "sent"):
+                    self._pending[entry.signer] = self._pending.get(entry.signer, 0) + 1
                 if entry.tx is not None and entry.state in ("queued", "sent"):
                     self.sender.note_nonce_used(entry.tx.nonce)
 
@@ -177,7 +181,7 @@ class Relayer:
         """Requests of ``signer`` queued or in flight (their nonces are taken)."""
         who = to_checksum_address(signer)
         with self._lock:
-            return sum(1 for e in self._entries.values() if e.signer == who and e.state in ("queued", "sent"))
+            return self._pending.get(who, 0)
 
     def counts(self) -> dict[str, int]:
         out = {"queued": 0, "sent": 0, "confirmed": 0, "failed": 0}
@@ -186,7 +190,9 @@ class Relayer:
                 out[e.state] += 1
         return out
 
-    def submit(self, request_id: str, signed: SignedRequest, *, expect_nonce: Callable[[], int]) -> tuple[Entry, bool]:
+    def submit(
+        self, request_id: str, signed: SignedRequest, *, expect_nonce: Callable[[], int], gas: int | None = None
+    ) -> tuple[Entry, bool]:
         """Queue ``signed`` (id = its digest). Returns (entry, created); an id already known
         returns the existing entry. ``expect_nonce()`` (under the lock) is the nonce the
         signer's next request must carry; a mismatch raises ValueError."""
@@ -202,8 +208,9 @@ class Relayer:
                 {"signed": signed.to_json(), "signer": signed.request.signer, "nonce": str(signed.request.nonce)},
                 self.sender.chain_id, self._genesis, self.rpc_url, [STEP],
             )  # fmt: skip
-            entry = Entry(request_id, signed, time.time())
+            entry = Entry(request_id, signed, time.time(), gas=gas)
             self._entries[request_id] = entry
+            self._pending[entry.signer] = self._pending.get(entry.signer, 0) + 1
             self._wake.notify_all()
             return entry, True
 
@@ -272,7 +279,8 @@ class Relayer:
         for e in batch:
             req = self.c.relay.relay_request(e.signed)
             try:
-                gas = self.sender.estimate_gas(req)
+                # simulated when accepted (a later revert is mined as status 0, decoded, failed)
+                gas = e.gas if e.gas is not None else self.sender.estimate_gas(req)
             except ContractRevert as exc:
                 self._fail(e, error_json(exc), None)
                 continue
@@ -373,6 +381,8 @@ class Relayer:
                         (wid, STEP, now, status, None if error is None else error["code"]),
                     )
             for e, status, out, error in done:
+                if e.state in ("queued", "sent"):
+                    self._pending[e.signer] = max(0, self._pending.get(e.signer, 0) - 1)
                 e.receipt = out
                 if status == "done":
                     e.state = "confirmed"
