@@ -27,6 +27,7 @@ BENCHES = [
     "bench.bench_desk",
     "bench.bench_settlement",
     "bench.bench_portal",
+    "bench.bench_service",
 ]
 
 _current: subprocess.Popen[bytes] | None = None

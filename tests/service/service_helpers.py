@@ -147,11 +147,12 @@ class Running:
 
 
 def start_service(
-    cast: Cast, *, w3: Web3 | None = None, config: ServiceConfig | None = None, operator: LocalAccount | None = None
-) -> Running:
+    cast: Cast, *, w3: Web3 | None = None, config: ServiceConfig | None = None,
+    operator: LocalAccount | None = None, home: Path | None = None,
+) -> Running:  # fmt: skip
     svc = Service(
         w3 or cast.w3, cast.deployment, operator or cast.relayer_key,
-        config=config or ServiceConfig(poll_seconds=0.1, receipt_timeout=30), home=cast.home,
+        config=config or ServiceConfig(poll_seconds=0.1, receipt_timeout=30), home=home or cast.home,
     )  # fmt: skip
     svc.start()
     port = free_port()

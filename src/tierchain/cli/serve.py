@@ -28,8 +28,9 @@ EXAMPLE = (
 @command_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on (0.0.0.0: every interface)")
 @click.option("--port", type=click.IntRange(1, 65535), default=8600, show_default=True, help="TCP port")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="the audit index [default: <home>/index/<chain id>.sqlite]")  # fmt: skip
+@click.option("--db", default=None, metavar="PATH|URL",
+              help="the audit index: a SQLite file or postgresql://user@host/db (several replicas share one; "
+                   "one follower writes) [default: <home>/index/<chain id>.sqlite]")  # fmt: skip
 @click.option("--allow-origin", "allow_origins", multiple=True, metavar="ORIGIN",
               help="browser origin allowed by CORS (repeatable; none by default)")  # fmt: skip
 @click.option("--max-body", type=click.IntRange(1024, 10_000_000), default=65_536, show_default=True,
@@ -47,7 +48,7 @@ EXAMPLE = (
               help="write the OpenAPI document to this file and exit (no chain needed)")  # fmt: skip
 @pass_state
 def serve(
-    state: CliState, host: str, port: int, db: Path | None, allow_origins: tuple[str, ...], max_body: int,
+    state: CliState, host: str, port: int, db: str | None, allow_origins: tuple[str, ...], max_body: int,
     rate_limit: int, read_rate_limit: int, min_balance: str, poll: float, read_only: bool,
     write_openapi: Path | None,
 ) -> None:  # fmt: skip

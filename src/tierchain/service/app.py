@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Annotated, Any, Final, Literal
 
@@ -113,6 +114,9 @@ class Guard:
         self.app = app
         self.get_service = get_service
         self.max_body = max_body
+        # Index reads answered once per indexed block: (path, query, block) -> (status headers, body).
+        self.cache: OrderedDict[tuple[str, bytes, int], tuple[list[Any], bytes]] = OrderedDict()
+        self.cache_size = 2048
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -162,7 +166,39 @@ class Guard:
                 return {"type": "http.request", "body": body, "more_body": False}
 
             receive = replay
+        elif scope["method"] == "GET" and svc is not None and svc.config.read_cache and _cacheable(path):
+            await self._cached(scope, receive, send, svc, path)
+            return
         await self.app(scope, receive, self._decorate(send, svc, path))
+
+    async def _cached(self, scope: Any, receive: Any, send: Any, svc: Service, path: str) -> None:
+        """Index reads change only when the index takes a block: the rendered answer is kept per
+        (path, query, indexed block) and served again until the next block is indexed."""
+        block = svc.lag().indexed_block
+        key = (path, bytes(scope.get("query_string", b"")), int(block if block is not None else -1))
+        hit = self.cache.get(key)
+        decorated = self._decorate(send, svc, path)
+        if hit is not None:
+            headers, body = hit
+            await decorated({"type": "http.response.start", "status": 200, "headers": list(headers)})
+            await decorated({"type": "http.response.body", "body": body, "more_body": False})
+            return
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                start["headers"] = list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                chunks.append(bytes(message.get("body", b"")))
+            await decorated(message)
+
+        await self.app(scope, receive, capture)
+        if start.get("status") == 200:
+            self.cache[key] = (start["headers"], b"".join(chunks))
+            while len(self.cache) > self.cache_size:
+                self.cache.popitem(last=False)
 
     def _decorate(self, send: Any, svc: Service | None, path: str) -> Callable[[Any], Awaitable[None]]:
         async def wrapped(message: MutableMapping[str, Any]) -> None:
@@ -178,6 +214,17 @@ class Guard:
     async def _send_with_headers(self, resp: JSONResponse, scope: Any, receive: Any, send: Any,
                                  svc: Service | None, path: str) -> None:  # fmt: skip
         await resp(scope, receive, self._decorate(send, svc, path))
+
+
+def _cacheable(path: str) -> bool:
+    """Reads that depend on the index (and the chain at the indexed block) only: not health, not
+    a member's nonce, request states or the offer book (they change between blocks)."""
+    if not path.startswith(API + "/"):
+        return False
+    parts = path[len(API) + 1 :].split("/")
+    return (parts[0] == "members" and len(parts) == 3 and parts[2] in ("pieces", "pending-payables", "history")) or (
+        parts[0] in ("pieces", "payables") and len(parts) == 2
+    )
 
 
 def _extra_headers(svc: Service | None, path: str) -> list[tuple[str, str]]:
@@ -328,10 +375,20 @@ def create_app(service: Service | None = None, *, allow_origins: tuple[str, ...]
             return _error(400, "InvalidField", str(exc))
         return _error(502, type(exc).__name__, str(exc)[:500])
 
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # The node unreachable (an RPC outage) or a bug: say which, never a stack trace.
+        name = type(exc).__name__
+        if "Connection" in name or "Timeout" in name or isinstance(exc, OSError):
+            return _error(503, "NodeUnavailable", "the chain's JSON-RPC node does not answer; try again shortly",
+                          headers={"Retry-After": "2"})  # fmt: skip
+        log.exception("unexpected error")
+        return _error(500, "Internal", f"unexpected {name}; the service log has the details")
+
     # -- reads ----------------------------------------------------------------------------------
 
     @app.get(f"{API}/health", tags=["read"])
-    def health() -> dict[str, Any]:
+    def health() -> JSONResponse:
         """Lag of the index, the operator's balance and the relay queue."""
         s = svc()
         st = s.lag()
@@ -355,88 +412,95 @@ def create_app(service: Service | None = None, *, allow_origins: tuple[str, ...]
                 "warning": warning,
                 "last_error": s.relayer.stats.last_error,
             }
-        return {
-            "status": status,
-            "chain_id": s.deployment.chain_id,
-            "head_block": st.head_block,
-            "indexed_block": st.indexed_block,
-            "lag_blocks": st.lag_blocks,
-            "index": {"db_kind": st.db_kind, "is_writer": st.is_writer, "last_error": st.last_error},
-            "operator": operator,
-            "queue": s.relayer.counts() if s.relayer is not None else None,
-        }
+        return JSONResponse(
+            {
+                "status": status,
+                "chain_id": s.deployment.chain_id,
+                "head_block": st.head_block,
+                "indexed_block": st.indexed_block,
+                "lag_blocks": st.lag_blocks,
+                "index": {"db_kind": st.db_kind, "is_writer": st.is_writer, "last_error": st.last_error},
+                "operator": operator,
+                "queue": s.relayer.counts() if s.relayer is not None else None,
+            }
+        )
 
     @app.get(f"{API}/deployment", tags=["read"])
-    def deployment() -> dict[str, Any]:
+    def deployment() -> JSONResponse:
         """Chain id, contract addresses, the currency and both EIP-712 domains (ERC-5267)."""
         s = svc()
         d = s.deployment
         code, decimals = s.currency(d.currency)
         desk = dict(s.desk_domain)
         desk["chainId"] = str(desk["chainId"])
-        return {
-            "chain_id": d.chain_id,
-            "contracts": {
-                n: getattr(d, n) for n in ("membership", "registry", "token", "relay", "desk", "settlement", "currency")
-            },
-            "currency": {"address": d.currency, "code": code, "decimals": 2, "token_decimals": decimals},
-            "min_piece": money(d.min_piece_cents, code),
-            "eip712": {"relay": s.relay_domain.to_eip712(json_safe=True), "desk": desk},
-        }
+        return JSONResponse(
+            {
+                "chain_id": d.chain_id,
+                "contracts": {
+                    n: getattr(d, n)
+                    for n in ("membership", "registry", "token", "relay", "desk", "settlement", "currency")
+                },
+                "currency": {"address": d.currency, "code": code, "decimals": 2, "token_decimals": decimals},
+                "min_piece": money(d.min_piece_cents, code),
+                "eip712": {"relay": s.relay_domain.to_eip712(json_safe=True), "desk": desk},
+            }
+        )
 
     @app.get(f"{API}/members/{{address}}", tags=["read"])
-    def member(address: str) -> dict[str, Any]:
+    def member(address: str) -> JSONResponse:
         """Membership, roles and the relay nonce the member's next signed request carries."""
         s = svc()
         who = _address(address, "address")
         info = s.c.membership.member_of(who)
         pending = s.relayer.pending_of(who) if s.relayer is not None else 0
-        return {
-            "address": who,
-            "member": info.status != "none",
-            "status": info.status,
-            "roles": reads.role_names(int(info.roles)),
-            "roles_mask": int(info.roles),
-            "frozen": info.frozen,
-            "relay_nonce": str(s.c.relay.nonce_of(who) + pending),
-            "pending_requests": pending,
-        }
+        return JSONResponse(
+            {
+                "address": who,
+                "member": info.status != "none",
+                "status": info.status,
+                "roles": reads.role_names(int(info.roles)),
+                "roles_mask": int(info.roles),
+                "frozen": info.frozen,
+                "relay_nonce": str(s.c.relay.nonce_of(who) + pending),
+                "pending_requests": pending,
+            }
+        )
 
     @app.get(f"{API}/members/{{address}}/pieces", tags=["read"])
-    def member_pieces(address: str, limit: Limit = reads.DEFAULT_LIMIT, cursor: CursorQ = None) -> dict[str, Any]:
+    def member_pieces(address: str, limit: Limit = reads.DEFAULT_LIMIT, cursor: CursorQ = None) -> JSONResponse:
         """The member's live pieces: value, payable, debtor, maturity, state, owed now, claimable."""
-        return reads.member_pieces(svc(), _address(address, "address"), _offset(cursor), limit)
+        return JSONResponse(reads.member_pieces(svc(), _address(address, "address"), _offset(cursor), limit))
 
     @app.get(f"{API}/members/{{address}}/pending-payables", tags=["read"])
-    def member_pending(address: str, limit: Limit = reads.DEFAULT_LIMIT, cursor: CursorQ = None) -> dict[str, Any]:
+    def member_pending(address: str, limit: Limit = reads.DEFAULT_LIMIT, cursor: CursorQ = None) -> JSONResponse:
         """Payables issued to the member and waiting for its acceptance."""
-        return reads.pending_payables(svc(), _address(address, "address"), _offset(cursor), limit)
+        return JSONResponse(reads.pending_payables(svc(), _address(address, "address"), _offset(cursor), limit))
 
     @app.get(f"{API}/members/{{address}}/history", tags=["read"])
-    def member_history(address: str, limit: Limit = reads.DEFAULT_LIMIT, cursor: CursorQ = None) -> dict[str, Any]:
+    def member_history(address: str, limit: Limit = reads.DEFAULT_LIMIT, cursor: CursorQ = None) -> JSONResponse:
         """Splits, transfers, financings and claims touching the member, in chain order."""
-        return reads.member_history(svc(), _address(address, "address"), _offset(cursor), limit)
+        return JSONResponse(reads.member_history(svc(), _address(address, "address"), _offset(cursor), limit))
 
     @app.get(f"{API}/pieces/{{piece_id}}", tags=["read"])
-    def piece(piece_id: str) -> dict[str, Any]:
+    def piece(piece_id: str) -> JSONResponse:
         """A piece with its provenance (ancestors to the package, descendants) and settlement."""
         s = svc()
         token_id = _piece_id(s, piece_id)
         try:
-            return reads.piece_detail(s, str(token_id))
+            return JSONResponse(reads.piece_detail(s, str(token_id)))
         except ix.NotIndexedError as exc:
             raise ApiError(404, "NotFound", str(exc)) from None
 
     @app.get(f"{API}/payables/{{payable_id}}", tags=["read"])
-    def payable(payable_id: str, limit: Limit = reads.DEFAULT_LIMIT, cursor: CursorQ = None) -> dict[str, Any]:
+    def payable(payable_id: str, limit: Limit = reads.DEFAULT_LIMIT, cursor: CursorQ = None) -> JSONResponse:
         """A payable and its pieces (paginated), with its settlement state."""
         s = svc()
         pid = _uint_text(payable_id, "payable_id")
         _payable(s, pid)
-        return reads.payable_with_pieces(s, pid, _offset(cursor), limit)
+        return JSONResponse(reads.payable_with_pieces(s, pid, _offset(cursor), limit))
 
     @app.get(f"{API}/pieces/{{piece_id}}/offers", tags=["offers"])
-    def piece_offers(piece_id: str, limit: Limit = reads.DEFAULT_LIMIT, cursor: CursorQ = None) -> dict[str, Any]:
+    def piece_offers(piece_id: str, limit: Limit = reads.DEFAULT_LIMIT, cursor: CursorQ = None) -> JSONResponse:
         """Live desk offers on a piece."""
         s = svc()
         token_id = _piece_id(s, piece_id)
@@ -444,7 +508,9 @@ def create_app(service: Service | None = None, *, allow_origins: tuple[str, ...]
         index = s.index()
         live = s.offers.live(s.offers.on_piece(token_id), index, s.chain_time(index))
         chunk, nxt = reads.page(live, _offset(cursor), limit)
-        return {"items": [_offer_json(s, o.offer, o.hash, o.signature) for o in chunk], "next_cursor": nxt}
+        return JSONResponse(
+            {"items": [_offer_json(s, o.offer, o.hash, o.signature) for o in chunk], "next_cursor": nxt}
+        )
 
     # -- offers ---------------------------------------------------------------------------------
 
@@ -521,7 +587,7 @@ def create_app(service: Service | None = None, *, allow_origins: tuple[str, ...]
         return JSONResponse(_offer_json(s, offer, digest, sig), status_code=201 if created else 200)
 
     @app.get(f"{API}/offers/{{offer_hash}}", tags=["offers"])
-    def get_offer(offer_hash: str) -> dict[str, Any]:
+    def get_offer(offer_hash: str) -> JSONResponse:
         """One offer of the book, with whether it is still live."""
         s = svc()
         if len(offer_hash) != 66 or not offer_hash.startswith("0x"):
@@ -531,12 +597,12 @@ def create_app(service: Service | None = None, *, allow_origins: tuple[str, ...]
             raise ApiError(404, "NotFound", f"no offer {offer_hash} in the book")
         index = s.index()
         live = bool(s.offers.live([entry], index, s.chain_time(index)))
-        return _offer_json(s, entry.offer, entry.hash, entry.signature) | {"live": live}
+        return JSONResponse(_offer_json(s, entry.offer, entry.hash, entry.signature) | {"live": live})
 
     # -- signed requests ------------------------------------------------------------------------
 
     @app.post(f"{API}/requests/draft", tags=["requests"])
-    def draft(body: DraftBody) -> dict[str, Any]:
+    def draft(body: DraftBody) -> JSONResponse:
         """The EIP-712 typed data to sign (eth_signTypedData_v4), a summary and a direct tx."""
         s = svc()
         signer = _address(body.signer, "signer")
@@ -610,13 +676,15 @@ def create_app(service: Service | None = None, *, allow_origins: tuple[str, ...]
         except SignatureError as exc:
             raise ApiError(400, "InvalidField", str(exc)) from None
         to, data = direct_tx(request, s.addresses)
-        return {
-            "kind": body.kind,
-            "typed_data": request.typed_data(s.relay_domain, json_safe=True),
-            "digest": "0x" + request.digest(s.relay_domain).hex(),
-            "summary": summary(request, Facts(**facts)),
-            "direct_tx": {"to": to, "data": "0x" + data.hex()},
-        }
+        return JSONResponse(
+            {
+                "kind": body.kind,
+                "typed_data": request.typed_data(s.relay_domain, json_safe=True),
+                "digest": "0x" + request.digest(s.relay_domain).hex(),
+                "summary": summary(request, Facts(**facts)),
+                "direct_tx": {"to": to, "data": "0x" + data.hex()},
+            }
+        )
 
     @app.post(f"{API}/requests", tags=["requests"], status_code=202)
     def relay(body: SignedBody) -> JSONResponse:
@@ -658,16 +726,21 @@ def create_app(service: Service | None = None, *, allow_origins: tuple[str, ...]
         if request.nonce > chain_nonce + pending:
             raise ApiError(409, "NonceTooHigh", f"nonce {request.nonce} of {request.signer} is ahead of the next "
                            f"one, {chain_nonce + pending}", {"next_nonce": str(chain_nonce + pending)})  # fmt: skip
+        gas: int | None = None
         if pending == 0:
             try:
-                s.relayer.sender.estimate_gas(s.c.relay.relay_request(signed))
+                gas = s.relayer.sender.estimate_gas(s.c.relay.relay_request(signed))
             except ContractRevert as exc:
                 doc = error_json(exc)
                 raise ApiError(422, doc["code"], doc["message"], doc["details"]) from None
+        relayer = s.relayer
         try:
-            entry, created = s.relayer.submit(
-                request_id, signed, expect_nonce=lambda: s.c.relay.nonce_of(request.signer) + s.relayer.pending_of(
-                    request.signer) if s.relayer else 0)  # fmt: skip
+            entry, created = relayer.submit(
+                request_id, signed, gas=gas,
+                # no RPC under the queue's lock: a confirmation raises the chain nonce and
+                # lowers the pending count together
+                expect_nonce=lambda: chain_nonce + relayer.pending_of(request.signer),
+            )  # fmt: skip
         except ValueError as exc:
             raise ApiError(
                 409, "NonceUsed", f"nonce {request.nonce} was taken meanwhile (next {exc.args[0]})"
@@ -676,7 +749,7 @@ def create_app(service: Service | None = None, *, allow_origins: tuple[str, ...]
         return JSONResponse(_entry_json(entry), status_code=202 if created else 200)
 
     @app.get(f"{API}/requests/{{request_id}}", tags=["requests"])
-    def request_status(request_id: str) -> dict[str, Any]:
+    def request_status(request_id: str) -> JSONResponse:
         """queued, sent (with the transaction hash), confirmed or failed (with the decoded error)."""
         s = svc()
         if len(request_id) != 66 or not request_id.startswith("0x"):
@@ -684,7 +757,7 @@ def create_app(service: Service | None = None, *, allow_origins: tuple[str, ...]
         entry = s.relayer.get(request_id.lower()) if s.relayer is not None else None
         if entry is None:
             raise ApiError(404, "NotFound", f"no request {request_id}")
-        return _entry_json(entry)
+        return JSONResponse(_entry_json(entry))
 
     # -- the browser's files ----------------------------------------------------------------------
 

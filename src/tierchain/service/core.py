@@ -22,6 +22,7 @@ from tierchain.chain.deployment import Deployment, state_home
 from tierchain.chain.sender import Sender
 from tierchain.clients.bundle import Contracts
 from tierchain.clients.requests import Addresses, Domain
+from tierchain.core.errors import TierchainError
 from tierchain.core.money import format_units
 from tierchain.service.follow import Readers, make_follower
 from tierchain.service.offers import OfferBook
@@ -44,6 +45,7 @@ class ServiceConfig:
     poll_seconds: float = 0.5
     web_dir: Path = WEB_DIR
     receipt_timeout: float = 60.0
+    read_cache: bool = True  # index reads answered once per indexed block
 
 
 class RateLimiter:
@@ -86,14 +88,14 @@ class Service:
     deployment: Deployment
     operator: LocalAccount | None
     config: ServiceConfig = field(default_factory=ServiceConfig)
-    db: Path | None = None
+    db: str | Path | None = None  # a SQLite file or a postgresql:// URL
     home: Path | None = None
     rpc_url: str = ""
 
     def __post_init__(self) -> None:
         home = self.home or state_home()
         chain_id = self.deployment.chain_id
-        self.db_path = self.db or ix.default_index_path(chain_id, home)
+        self.db_path: str | Path = self.db or ix.default_index_path(chain_id, home)
         self.c = Contracts.at(self.w3, self.deployment)
         self.addresses = Addresses(self.deployment.token, self.deployment.desk, self.deployment.settlement)
         self.relay_domain: Domain = self.c.relay.domain(expected_chain_id=chain_id)
@@ -118,8 +120,16 @@ class Service:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, *, sync_timeout: float = 600.0) -> None:
+        """Start following and return once the index has the chain's head (the API never
+        starts on an empty or stale index), then start the relayer."""
         self.follower.start()
+        if not self.follower.wait_synced(timeout=sync_timeout):
+            status = self.follower.status()
+            raise TierchainError(
+                f"the index did not catch up with the chain within {sync_timeout:.0f} s (at block "
+                f"{status.indexed_block}, head {status.head_block}; {status.last_error or 'no error'})"
+            )
         if self.relayer is not None:
             self.relayer.start()
         self.started = True
@@ -134,9 +144,7 @@ class Service:
             self.journal.close()
 
     def _mined(self, block: int) -> None:
-        poke = getattr(self.follower, "poke", None)
-        if poke is not None:
-            poke()
+        """The relayer saw ``block`` mined (the follower picks it up at its next poll)."""
 
     # -- helpers --------------------------------------------------------------------------------
 

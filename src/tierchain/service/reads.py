@@ -13,6 +13,8 @@ from typing import Any, Final
 from eth_utils.crypto import keccak
 
 from tierchain.audit import index as ix
+from tierchain.audit.project import _PIECE_COLUMNS  # the index's own row layout
+from tierchain.audit.query import _piece_record
 from tierchain.core.ids import Role, short_id, split_token_id
 from tierchain.service.core import Service, money
 
@@ -126,27 +128,38 @@ def piece_json(
 
 
 def member_pieces(svc: Service, address: str, offset: int, limit: int) -> dict[str, Any]:
+    """One page of the member's live pieces, read as one page (LIMIT/OFFSET) plus one
+    aggregate for the count and totals: a holder of thousands of pieces costs one page."""
     index = svc.index()
-    held = ix.positions(index, address)
-    chunk, nxt = page(held.pieces, offset, limit)
+    cols = ", ".join("p." + c.strip() for c in _PIECE_COLUMNS.split(","))
+    rows = index.conn.execute(
+        f"SELECT {cols}, y.debtor, y.creditor, y.currency, y.maturity_at, y.face_value, y.status "
+        "FROM pieces p JOIN payables y USING (payable_id) WHERE p.owner = ? AND p.burned = 0 "
+        "ORDER BY p.payable_id, p.idx LIMIT ? OFFSET ?",
+        (address, limit, offset),
+    ).fetchall()
+    totals = index.conn.execute(
+        "SELECT y.currency, count(*), sum(p.value) FROM pieces p JOIN payables y USING (payable_id) "
+        "WHERE p.owner = ? AND p.burned = 0 GROUP BY y.currency ORDER BY y.currency",
+        (address,),
+    ).fetchall()
     now = svc.chain_time(index)
-    pays = _payables(index, {p.piece.payable_id for p in chunk})
-    claims = claimables(svc, [p.piece for p in chunk], now)
-    totals: dict[str, int] = {}
-    for pos in held.pieces:
-        pay = pays.get(pos.piece.payable_id) or _payables(index, {pos.piece.payable_id}).get(pos.piece.payable_id)
-        if pay is not None:
-            pays[pos.piece.payable_id] = pay
-            code = svc.code(pay["currency"])
-            totals[code] = totals.get(code, 0) + pos.piece.value
-    return {
-        "address": held.holder,
-        "items": [piece_json(svc, p.piece, pays.get(p.piece.payable_id), now, claims.get(p.piece.token_id))
-                  for p in chunk],
-        "total": [money(v, k) for k, v in sorted(totals.items())],
-        "count": len(held.pieces),
-        "next_cursor": nxt,
+    n = len(_PIECE_COLUMNS.split(","))
+    pieces = [_piece_record(r[:n]) for r in rows]
+    pays = {
+        p.payable_id: {"debtor": r[n], "creditor": r[n + 1], "currency": r[n + 2], "maturity_at": int(r[n + 3]),
+                       "face_value": int(r[n + 4]), "status": r[n + 5]}
+        for p, r in zip(pieces, rows, strict=True)
     }  # fmt: skip
+    claims = claimables(svc, pieces, now)
+    count = sum(int(t[1]) for t in totals)
+    return {
+        "address": address,
+        "items": [piece_json(svc, p, pays.get(p.payable_id), now, claims.get(p.token_id)) for p in pieces],
+        "total": [money(int(t[2]), svc.code(str(t[0]))) for t in totals],
+        "count": count,
+        "next_cursor": encode_cursor(offset + limit) if offset + limit < count else None,
+    }
 
 
 def payable_json(svc: Service, pay: ix.PayableRecord) -> dict[str, Any]:

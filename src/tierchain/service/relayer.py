@@ -56,6 +56,7 @@ class Entry:
     tx: SignedTx | None = None
     receipt: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
+    gas: int | None = None  # the gas limit estimated when the request was accepted
 
     @property
     def signer(self) -> str:
@@ -128,6 +129,7 @@ class Relayer:
         self.on_mined = on_mined
         self.stats = RelayStats()
         self._entries: dict[str, Entry] = {}
+        self._pending: dict[str, int] = {}  # signer -> requests queued or in flight
         self._lock = threading.RLock()  # entries and the journal's connection
         self._wake = threading.Condition(self._lock)
         self._stop = threading.Event()
@@ -164,6 +166,8 @@ class Relayer:
                 elif step is not None and step.status in ("signed", "sent"):
                     entry.state = "sent" if step.status == "sent" else "queued"
                 self._entries[entry.id] = entry
+                if entry.state in ("queued", "sent"):
+                    self._pending[entry.signer] = self._pending.get(entry.signer, 0) + 1
                 if entry.tx is not None and entry.state in ("queued", "sent"):
                     self.sender.note_nonce_used(entry.tx.nonce)
 
@@ -177,7 +181,7 @@ class Relayer:
         """Requests of ``signer`` queued or in flight (their nonces are taken)."""
         who = to_checksum_address(signer)
         with self._lock:
-            return sum(1 for e in self._entries.values() if e.signer == who and e.state in ("queued", "sent"))
+            return self._pending.get(who, 0)
 
     def counts(self) -> dict[str, int]:
         out = {"queued": 0, "sent": 0, "confirmed": 0, "failed": 0}
@@ -186,7 +190,9 @@ class Relayer:
                 out[e.state] += 1
         return out
 
-    def submit(self, request_id: str, signed: SignedRequest, *, expect_nonce: Callable[[], int]) -> tuple[Entry, bool]:
+    def submit(
+        self, request_id: str, signed: SignedRequest, *, expect_nonce: Callable[[], int], gas: int | None = None
+    ) -> tuple[Entry, bool]:
         """Queue ``signed`` (id = its digest). Returns (entry, created); an id already known
         returns the existing entry. ``expect_nonce()`` (under the lock) is the nonce the
         signer's next request must carry; a mismatch raises ValueError."""
@@ -202,8 +208,9 @@ class Relayer:
                 {"signed": signed.to_json(), "signer": signed.request.signer, "nonce": str(signed.request.nonce)},
                 self.sender.chain_id, self._genesis, self.rpc_url, [STEP],
             )  # fmt: skip
-            entry = Entry(request_id, signed, time.time())
+            entry = Entry(request_id, signed, time.time(), gas=gas)
             self._entries[request_id] = entry
+            self._pending[entry.signer] = self._pending.get(entry.signer, 0) + 1
             self._wake.notify_all()
             return entry, True
 
@@ -272,7 +279,8 @@ class Relayer:
         for e in batch:
             req = self.c.relay.relay_request(e.signed)
             try:
-                gas = self.sender.estimate_gas(req)
+                # simulated when accepted (a later revert is mined as status 0, decoded, failed)
+                gas = e.gas if e.gas is not None else self.sender.estimate_gas(req)
             except ContractRevert as exc:
                 self._fail(e, error_json(exc), None)
                 continue
@@ -283,29 +291,105 @@ class Relayer:
         with self.sender.lock:
             txs = [self.sender.sign(req, fees=fees) for _, req in ready]
             with self._lock:
-                for (e, _), tx in zip(ready, txs, strict=True):
-                    self.journal.record_signed(workflow_id(e.id), [(0, STEP, 0, tx, {"request": e.id})])
-                    e.tx = tx
+                self._record_batch([(e, tx) for (e, _), tx in zip(ready, txs, strict=True)])
         self._crash("after_sign")
         sent: list[tuple[Entry, SignedTx]] = []
-        for (e, _), tx in zip(ready, txs, strict=True):
-            self._broadcast(e, tx)
-            sent.append((e, tx))
+        try:
+            for (e, _), tx in zip(ready, txs, strict=True):
+                self._broadcast(e, tx, mark=False)
+                sent.append((e, tx))
+        finally:
+            self._mark_sent(sent)
         self._crash("after_broadcast")
         self.stats.batches += 1
         self._finish_many(sent)
 
-    def _broadcast(self, e: Entry, tx: SignedTx) -> None:
+    def _broadcast(self, e: Entry, tx: SignedTx, *, mark: bool = True) -> None:
         try:
             self.w3.eth.send_raw_transaction(tx.raw)
         except Exception:
             if not self._known(tx.tx_hash):
                 raise  # stays recorded as signed; the next round re-broadcasts the same bytes
-        with self._lock:
-            self.journal.mark(workflow_id(e.id), [(0, STEP, "sent", {"detail": tx.tx_hash})], "sent")
-            e.state = "sent"
         self.stats.sent += 1
         self.stats.operator_nonces.append(tx.nonce)
+        if mark:
+            self._mark_sent([(e, tx)])
+
+    # -- the journal, a batch per commit (every commit is an fsync) -----------------------------
+
+    def _record_batch(self, pairs: Sequence[tuple[Entry, SignedTx]]) -> None:
+        """Record a batch's signed transactions in ONE durable commit, before any is sent
+        (the rows :meth:`Journal.record_signed` writes, for many workflows at once)."""
+        now = time.time()
+        with self.journal._tx() as db:
+            for e, s in pairs:
+                req = s.request
+                db.execute(
+                    "INSERT OR REPLACE INTO steps (workflow_id, idx, name, stage, status, sender, "
+                    "nonce, chain_id, tx_hash, raw, gas, to_address, data, value, label, inputs, "
+                    "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (workflow_id(e.id), 0, STEP, 0, "signed", s.sender, s.nonce, s.chain_id, s.tx_hash, s.raw,
+                     s.gas, req.to, req.data, str(req.value), req.label, json.dumps({"request": e.id}), now),
+                )  # fmt: skip
+                db.execute(
+                    "INSERT INTO events (workflow_id, step, at, what, detail) VALUES (?,?,?,?,?)",
+                    (workflow_id(e.id), STEP, now, "signed", f"{s.tx_hash} nonce {s.nonce}"),
+                )
+        for e, s in pairs:
+            e.tx = s
+
+    def _mark_sent(self, pairs: Sequence[tuple[Entry, SignedTx]]) -> None:
+        if not pairs:
+            return
+        with self._lock:
+            now = time.time()
+            with self.journal._tx() as db:
+                for e, s in pairs:
+                    db.execute(
+                        "UPDATE steps SET status='sent', updated_at=? WHERE workflow_id=? AND idx=0",
+                        (now, workflow_id(e.id)),
+                    )
+                    db.execute(
+                        "INSERT INTO events (workflow_id, step, at, what, detail) VALUES (?,?,?,?,?)",
+                        (workflow_id(e.id), STEP, now, "sent", s.tx_hash),
+                    )
+            for e, _ in pairs:
+                e.state = "sent"
+
+    def _close_batch(self, done: Sequence[tuple[Entry, str, dict[str, Any] | None, dict[str, Any] | None]]) -> None:
+        """Finish entries in one commit: (entry, "done" | "failed", output, error)."""
+        if not done:
+            return
+        now = time.time()
+        with self._lock:
+            with self.journal._tx() as db:
+                for e, status, out, error in done:
+                    wid = workflow_id(e.id)
+                    if out is not None:
+                        db.execute(
+                            "UPDATE steps SET status=?, block_number=?, output=?, error=?, updated_at=? "
+                            "WHERE workflow_id=? AND idx=0",
+                            (status, out.get("block_number"), json.dumps(out), None if error is None else
+                             error["code"], now, wid),
+                        )  # fmt: skip
+                    db.execute(
+                        "UPDATE workflows SET status=?, error=?, updated_at=? WHERE id=?",
+                        (status, None if error is None else json.dumps(error), now, wid),
+                    )
+                    db.execute(
+                        "INSERT INTO events (workflow_id, step, at, what, detail) VALUES (?,?,?,?,?)",
+                        (wid, STEP, now, status, None if error is None else error["code"]),
+                    )
+            for e, status, out, error in done:
+                if e.state in ("queued", "sent"):
+                    self._pending[e.signer] = max(0, self._pending.get(e.signer, 0) - 1)
+                e.receipt = out
+                if status == "done":
+                    e.state = "confirmed"
+                    self.stats.confirmed += 1
+                else:
+                    e.state, e.error = "failed", error
+                    self.stats.failed += 1
 
     def _known(self, tx_hash: str) -> bool:
         try:
@@ -355,12 +439,14 @@ class Relayer:
             return
         receipts = self.sender.wait_many([tx for _, tx in sent], timeout=self.receipt_timeout, check=False)
         top = 0
+        closing: list[tuple[Entry, str, dict[str, Any] | None, dict[str, Any] | None]] = []
         for (e, tx), receipt in zip(sent, receipts, strict=True):
             top = max(top, receipt.block_number)
             if receipt.status == 1:
-                self._confirm(e, receipt)
+                closing.append((e, "done", self._output(e, receipt), None))
             else:
-                self._fail(e, self._why(tx, receipt), receipt)
+                closing.append((e, "failed", self._output(e, receipt), self._why(tx, receipt)))
+        self._close_batch(closing)
         if self.on_mined is not None:
             self.on_mined(top)
 
@@ -377,29 +463,8 @@ class Relayer:
                     out["new_token_id"] = str(int(ev.args["tokenId"]))
         return out
 
-    def _confirm(self, e: Entry, receipt: Receipt) -> None:
-        out = self._output(e, receipt)
-        with self._lock:
-            self.journal.mark(
-                workflow_id(e.id), [(0, STEP, "done", {"block_number": receipt.block_number, "output": out})], "done"
-            )
-            self.journal.set_status(workflow_id(e.id), "done")
-            e.state, e.receipt = "confirmed", out
-        self.stats.confirmed += 1
-
     def _fail(self, e: Entry, error: dict[str, Any], receipt: Receipt | None) -> None:
-        out = self._output(e, receipt) if receipt is not None else None
-        with self._lock:
-            if receipt is not None:
-                self.journal.mark(
-                    workflow_id(e.id),
-                    [(0, STEP, "failed", {"block_number": receipt.block_number, "output": out,
-                                           "error": error["code"]})],
-                    "failed",
-                )  # fmt: skip
-            self.journal.set_status(workflow_id(e.id), "failed", json.dumps(error))
-            e.state, e.error, e.receipt = "failed", error, out
-        self.stats.failed += 1
+        self._close_batch([(e, "failed", self._output(e, receipt) if receipt is not None else None, error)])
 
     def _why(self, tx: SignedTx, receipt: Receipt) -> dict[str, Any]:
         """Replay a status-0 transaction at its parent block for the decoded error."""

@@ -619,13 +619,13 @@ def write_report(w3: Web3, result: DemoResult, out_dir: Path, *, home: Path | No
             svg.write_text(report.provenance_svg(db, pid, labels=labels, title=f"payable {label} (id {pid})"))
             files.append(svg)
         positions = out_dir / "positions.csv"
-        positions.write_text(report.export_positions(db, "csv"))
+        positions.write_text(report.export_positions(db, "csv", labels=labels))
         files.append(positions)
         ledger = out_dir / "ledger.csv"
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow(
-            ["step", "kind", "payable_id", "piece", "payer", "payee", "cents", "amount", "tx_hash", "block"]
+            ["step", "kind", "payable_id", "piece", "payer", "payee", "cents", "amount", "tx_hash", "block", "time"]
         )
         for m in result.moves:
             writer.writerow(
@@ -640,6 +640,7 @@ def write_report(w3: Web3, result: DemoResult, out_dir: Path, *, home: Path | No
                     format_cents(m.cents, grouping=False),
                     m.tx_hash,
                     m.block_number,
+                    report.block_time_iso(db, m.block_number),
                 ]
             )
         ledger.write_text(buf.getvalue())
