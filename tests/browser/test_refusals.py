@@ -170,3 +170,43 @@ def test_transfer_whole_piece(browser: Any, service: str, cast: Cast) -> None:
     assert td["primaryType"] == "TransferPiece" and td["message"]["to"] == cast.tier2a.address
     assert cast.c.token.owner_of(int(td["message"]["tokenId"])) == cast.tier2a.address
     m.context.close()
+
+
+@pytest.mark.parametrize(
+    ("tamper", "words"),
+    [
+        (lambda td: td["message"].update(memo="pay me twice"), "未声明的字段"),
+        (lambda td: td["domain"].update(chainId="1"), "不是本服务的链"),
+        (lambda td: td["types"].update(Extra=[{"name": "x", "type": "uint256"}]), "多余的类型"),
+        (lambda td: td["message"].update(signer="0x000000000000000000000000000000000000dEaD"), "签名人不是当前账户"),
+    ],
+    ids=["undeclared-field", "other-chain", "extra-type", "other-signer"],
+)
+def test_typed_data_that_is_not_exactly_what_is_shown_is_never_signed(
+    other: Member, cast: Cast, tamper: Any, words: str
+) -> None:
+    """The draft answered by the real service is altered on its way to the page: the page refuses
+    it before any summary or signature."""
+
+    def alter(route: Any) -> None:
+        response = route.fetch()
+        doc = response.json()
+        tamper(doc["typed_data"])
+        route.fulfill(response=response, json=doc)
+
+    other.context.route("**/api/v1/requests/draft", alter)
+    split_form(other, cast, "10.00")
+    other.page.wait_for_selector(".step-area .error")
+    assert words in other.page.inner_text(".step-area")
+    assert other.page.query_selector(".confirm") is None
+    nothing_sent(other)
+    other.context.unroute("**/api/v1/requests/draft")
+
+
+def test_no_wallet_at_all_says_what_to_install(browser: Any, service: str, cast: Cast) -> None:
+    m = open_member(browser, service, TestWallet(cast.w3, cast.other, cast.deployment.chain_id, eip6963=False,
+                                                 window_ethereum=False))  # fmt: skip
+    m.goto("holdings")
+    assert "未检测到浏览器钱包" in m.page.inner_text("#main")
+    assert m.wallet.calls == []
+    m.context.close()
