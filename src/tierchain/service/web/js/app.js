@@ -172,7 +172,8 @@ class RequestView {
     this.steps = steps || (direct ? ["drafted", "sent", "confirmed"] : STEPS);
     this.list = h("ol", { class: "steps" });
     this.detail = h("div", { class: "request-detail" });
-    this.root = h("section", { class: "request", "aria-live": "polite", "aria-label": t("req.label") }, this.list, this.detail);
+    // Announced through the page's one live region (announce), so it is not a live region itself.
+    this.root = h("section", { class: "request", "aria-label": t("req.label") }, this.list, this.detail);
     container.append(this.root);
     this.set("drafted");
   }
@@ -192,6 +193,7 @@ class RequestView {
     this.root.dataset.state = step;
     if (extra.txHash) this.detail.replaceChildren(h("p", {}, `${t("req.tx_hash")}: `, h("code", { class: "tx-hash" }, extra.txHash)));
     if (extra.error) this.detail.append(errorBox(extra.error));
+    if (step === "confirmed") this.detail.append(h("button", { type: "button", class: "refresh", onclick: () => route() }, t("req.refresh")));
     announce(`${t("req.state")}: ${t(step === "failed" ? "req.failed" : `req.${step}`)}${extra.error ? ` — ${errorText(extra.error)}` : ""}`);
   }
 }
