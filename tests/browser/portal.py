@@ -50,6 +50,7 @@ class Member:
     requests: list[tuple[str, str]] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
 
     def goto(self, screen: str) -> None:
         before = None
@@ -91,6 +92,7 @@ def open_member(browser: Any, base_url: str, wallet: TestWallet) -> Member:
     page = context.new_page()
     page.on("request", lambda r: member.requests.append((r.method, r.url)))
     page.on("pageerror", lambda e: member.errors.append(str(e)))
+    page.on("console", lambda msg: member.console_errors.append(msg.text) if msg.type == "error" else None)
     member.page = page
     return member
 

@@ -103,6 +103,7 @@ def test_supplier_story(browser: Any, service: str, cast: Cast, tmp_path: Path) 
     assert [m for m in fin.wallet.methods() if m == "eth_sendTransaction"] == ["eth_sendTransaction"]
     shoot(fin.page, "offer")
     assert_accessible(fin.page)
+    assert fin.blocked == [] and fin.errors == [] and fin.console_errors == [], fin.console_errors
     fin.context.close()
 
     # the supplier takes it: piece and price move together --------------------------------
@@ -169,6 +170,7 @@ def test_supplier_story(browser: Any, service: str, cast: Cast, tmp_path: Path) 
     assert_accessible(page)
 
     assert sup.blocked == [] and sup.errors == []
+    assert sup.console_errors == [], sup.console_errors  # a CSP violation would be one
     sent = [m for m in sup.wallet.methods() if m in ("eth_sendTransaction", "personal_sign")]
     assert sent == [], "the supplier paid no gas: every action was a signed request"
     sup.context.close()
