@@ -129,10 +129,10 @@ def test_window_ethereum_fallback_and_account_change(browser: Any, service: str,
     m = open_member(browser, service, wallet)
     m.goto("holdings")
     connect(m)
-    assert cast.other.address[-4:] in m.page.inner_text("#wallet")
+    assert cast.other.address[-4:].lower() in m.page.inner_text("#wallet").lower()
     m.page.evaluate("(a) => window.__tierchainWalletEmit('accountsChanged', [a])", cast.receiver.address)
-    tail = cast.receiver.address[-4:]
-    m.page.wait_for_function("(t) => document.querySelector('#wallet').innerText.includes(t)", arg=tail)
+    tail = cast.receiver.address[-4:].lower()
+    m.page.wait_for_function("(t) => document.querySelector('#wallet').innerText.toLowerCase().includes(t)", arg=tail)
     m.page.wait_for_function("() => document.querySelector('#live').innerText.includes('已切换')")
     m.page.evaluate("() => window.__tierchainWalletEmit('accountsChanged', [])")
     m.page.wait_for_selector("#connect")

@@ -1,11 +1,18 @@
 // The supplier portal: screens over the service's API, actions signed in the member's wallet.
-import { ethers } from "../vendor/ethers.min.js";
 import { api, ApiError } from "./api.js";
 import { Wallet, WalletError, discoverWallets } from "./wallet.js";
 import { t, tv, term, setLanguage, preferredLanguage, language, translateTree } from "./i18n.js";
 import { formatMoney, formatCents, parseAmount, unitsToAmount, formatUnits, AmountError } from "./money.js";
 import { formatDateTime, formatDate } from "./time.js";
-import { checkTypedData, summarize, directTxMatches, TypedDataError, KNOWN_TYPES, ERC20_ABI } from "./summary.js";
+
+// ethers (520 KB) and the signing checks load only when an action needs them (and in the
+// background once the first screen is drawn), so the first load carries neither.
+let ethersLib = null;
+async function eth() {
+  if (!ethersLib) ethersLib = (await import("../vendor/ethers.min.js")).ethers;
+  return ethersLib;
+}
+const signing = () => import("./summary.js");
 import { renderTrace } from "./trace.js";
 
 const state = {
@@ -38,8 +45,8 @@ function h(tag, attrs = {}, ...children) {
 
 const shortAddr = (a) => (typeof a === "string" && a.length > 12 ? `${a.slice(0, 6)}…${a.slice(-4)}` : String(a ?? "—"));
 const sameAddress = (a, b) => typeof a === "string" && typeof b === "string" && a.toLowerCase() === b.toLowerCase();
-// Wallets may answer lower-case addresses; the API takes EIP-55 checksummed ones.
-const account = () => (state.wallet && state.wallet.account ? ethers.getAddress(state.wallet.account) : null);
+// As the wallet answers it: checksummed, or all lower case (MetaMask); the API takes both.
+const account = () => (state.wallet && state.wallet.account) || null;
 const onRightChain = () => state.wallet && state.deployment && state.wallet.chainId === String(state.deployment.chain_id);
 
 function addrCell(a) {
@@ -57,7 +64,7 @@ function announce(text) {
 
 /** A refusal or failure in words, with the code kept for tests and support. */
 function errorText(e) {
-  if (e instanceof AmountError || e instanceof TypedDataError || e instanceof WalletError) return t(e.key, e.params || {});
+  if (e instanceof AmountError || e instanceof WalletError || (e && typeof e.key === "string" && e.key.startsWith("err."))) return t(e.key, e.params || {});
   if (e instanceof ApiError) {
     if (e.code === "ServiceDown") return t("err.service_down");
     const known = `api.${e.code}`;
@@ -218,7 +225,8 @@ async function readyToAct() {
 }
 
 /** Show the summary built from `td` (the object that goes to the wallet) and wait for a choice. */
-function confirmPanel(container, td, directTx) {
+async function confirmPanel(container, td, directTx) {
+  const { summarize } = await signing();
   const sum = summarize(td, deploymentCtx());
   return new Promise((resolve) => {
     const rows = [...sum.rows, ...sum.decoded];
@@ -272,7 +280,8 @@ async function act(container, draftBody) {
   let view = null;
   try {
     await readyToAct();
-    const draft = await api.draft({ ...draftBody, signer: account() });
+    const [{ checkTypedData, directTxMatches }, ethers] = await Promise.all([signing(), eth()]);
+    const draft = await api.draft({ ...draftBody, signer: ethers.getAddress(account()) });
     const td = draft.typed_data;
     checkTypedData(td, { chainId: state.deployment.chain_id, verifyingContract: state.deployment.contracts.relay, signer: account() });
     const directTx = draft.direct_tx && directTxMatches(td, draft.direct_tx, deploymentCtx()) ? draft.direct_tx : null;
@@ -363,7 +372,7 @@ async function screenHoldings(main) {
 function piecesOf(address) {
   const p = state.prefetch;
   state.prefetch = null;
-  if (p && p.account === address) return p.pieces;
+  if (p && p.account === String(address).toLowerCase()) return p.pieces;
   return api.pieces(address);
 }
 
@@ -390,7 +399,7 @@ async function screenPiece(main, id) {
 }
 
 const HASH_RE = /^0x[0-9a-fA-F]{64}$/;
-const REGISTRY_ABI = new ethers.Interface(["function verifyInvoice(bytes32 root, bytes32 invoiceKey, bytes32 detailsHash, bytes32[] proof) view returns (bool)"]);
+const REGISTRY_VERIFY = "function verifyInvoice(bytes32 root, bytes32 invoiceKey, bytes32 detailsHash, bytes32[] proof) view returns (bool)";
 
 /** One invoice proved against the registry: the proof file `tierchain invoices prove --json`
  *  writes (root, key, details_hash, proof) is checked by the registry itself, through the
@@ -413,6 +422,7 @@ function proveForm(d, figure) {
       if (!ok) throw new AmountError("err.proof_format");
       if (doc.root.toLowerCase() !== String(d.payable.invoice_root).toLowerCase()) throw new AmountError("err.proof_other_package");
       if (!account()) throw new WalletError("err.not_connected");
+      const REGISTRY_ABI = new (await eth()).Interface([REGISTRY_VERIFY]);
       const data = REGISTRY_ABI.encodeFunctionData("verifyInvoice", [doc.root, doc.key, doc.details_hash, doc.proof]);
       const [verified] = REGISTRY_ABI.decodeFunctionResult("verifyInvoice", await state.wallet.call(state.deployment.contracts.registry, data));
       if (!verified) throw new AmountError("err.proof_rejected");
@@ -473,7 +483,7 @@ async function screenTransfer(main, id) {
     const piece = mine.find((p) => p.token_id === pieceSel.value);
     let plan;
     try {
-      plan = planTransfer(piece, modeWhole.checked, list, $("#whole-to", form).value);
+      plan = planTransfer(await eth(), piece, modeWhole.checked, list, $("#whole-to", form).value);
     } catch (e) {
       formErr.append(errorBox(e));
       announce(errorText(e));
@@ -493,7 +503,7 @@ async function screenTransfer(main, id) {
 
 /** Validate the form before anything is drafted: addresses, amounts (strict, cents), the sum
  *  against the piece's value. Throws a worded error; returns the draft bodies in order. */
-function planTransfer(piece, whole, list, wholeTo) {
+function planTransfer(ethers, piece, whole, list, wholeTo) {
   const checkAddr = (text, n) => {
     const a = String(text || "").trim();
     if (!ethers.isAddress(a)) throw new AmountError("err.address", { n, text: a.slice(0, 44) });
@@ -582,6 +592,7 @@ async function makeOffer(form, formErr, out) {
   let view = null;
   try {
     await readyToAct();
+    const [{ checkTypedData, KNOWN_TYPES }, ethers] = await Promise.all([signing(), eth()]);
     const pieceText = form.querySelector("#offer-piece").value.trim();
     if (!pieceText) throw new AmountError("err.piece_missing");
     const d = await api.piece(pieceText);
@@ -626,6 +637,7 @@ async function makeOffer(form, formErr, out) {
 
 /** The desk pulls the price from the financier when the offer is taken: make sure it may. */
 async function ensureAllowance(out, cents) {
+  const { ERC20_ABI } = await signing();
   const dep = state.deployment;
   const cur = dep.currency;
   const tokenDecimals = Number(cur.token_decimals ?? cur.decimals);
@@ -750,6 +762,19 @@ async function boot() {
   // authorised this page reconnects without a prompt before the first screen is drawn.
   const language_ = setLanguage(preferredLanguage());
   const wallets = discoverWallets();
+  // A wallet that already authorised this page: its account, and its pieces fetched meanwhile.
+  const known = wallets.then(async (found) => {
+    if (!found.length) return null;
+    try {
+      const accounts = await found[0].provider.request({ method: "eth_accounts" });
+      if (!accounts || !accounts.length) return null;
+      state.prefetch = { account: accounts[0].toLowerCase(), pieces: api.pieces(accounts[0]) };
+      state.prefetch.pieces.catch(() => null);
+      return accounts;
+    } catch {
+      return null; // stays disconnected
+    }
+  });
   const deployment = api.deployment().catch(() => null);
   await language_;
   $("#lang").addEventListener("click", async () => {
@@ -763,19 +788,12 @@ async function boot() {
   });
   state.wallets = await wallets;
   state.deployment = await deployment;
-  if (state.wallets.length && state.deployment) {
-    try {
-      const accounts = await state.wallets[0].provider.request({ method: "eth_accounts" });
-      if (accounts && accounts.length) {
-        state.prefetch = { account: ethers.getAddress(accounts[0]), pieces: api.pieces(ethers.getAddress(accounts[0])) };
-        state.prefetch.pieces.catch(() => null);
-        await connect(state.wallets[0], { render: false, known: accounts });
-      }
-    } catch { /* stays disconnected */ }
-  }
+  const accounts = await known;
+  if (accounts && state.deployment) await connect(state.wallets[0], { render: false, known: accounts });
   renderChrome();
   await route();
   document.body.dataset.booted = "true";
+  window.setTimeout(() => { eth(); signing(); }, 0); // warm: the first action needs no wait
 }
 
 boot();
