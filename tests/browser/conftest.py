@@ -7,7 +7,7 @@ the chain and a revert would read as a reorg), the service process, the browser.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,11 +128,24 @@ def cast(tmp_path_factory: pytest.TempPathFactory) -> Cast:
 # ---------------------------------------------------------------------------- the service
 
 
+_leaving: list[Callable[[], None]] = []
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """After the browser suite's last test, stop its service at once: the rest of a full run
+    must not share the machine with a service polling a chain it no longer needs."""
+    here = Path(__file__).parent
+    if nextitem is None or Path(str(nextitem.path)).parent != here:
+        while _leaving:
+            _leaving.pop()()
+
+
 @pytest.fixture(scope="session")
 def service(cast: Cast, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`tierchain serve` on a free loopback port, the operator a dev key; stopped by its pid."""
     build_web.build()  # the served copies of ethers and the glossary (make compile makes them too)
     proc, base = start_service(cast.rpc_url, cast.home, tmp_path_factory.mktemp("serve") / "serve.log")
+    _leaving.append(lambda: stop_service(proc))
     try:
         yield base
     finally:
