@@ -123,7 +123,7 @@ def test_supplier_story(browser: Any, service: str, cast: Cast, tmp_path: Path) 
     assert c.token.balance_of(cast.first_piece) == FACE - 30000000 - 20000050 - 10000000
 
     # the trace of the piece, and the history ---------------------------------------------
-    sup.goto(f"piece/{cast.first_piece}")
+    wait_screen_text(sup, f"piece/{cast.first_piece}", "P1#4")  # the index has the financing's split
     page.wait_for_selector("svg.trace")
     trace_text = page.inner_text(".trace-list")
     assert "数据包" in trace_text and "应付账款" in trace_text and "本凭证" in trace_text

@@ -79,15 +79,18 @@ function errorBox(e) {
 }
 
 function stateBadge(s) {
-  const icons = { held: "●", locked: "◐", frozen: "■", due: "◆", settled: "✓", issued: "…", accepted: "✓", overdue: "!" };
+  const icons = { held: "●", locked: "◐", frozen: "■", due: "◆", matured: "◇", closed: "✓", settled: "✓", issued: "…", accepted: "✓", overdue: "!" };
   return h("span", { class: `badge state-${s}` }, h("span", { "aria-hidden": "true" }, `${icons[s] || "•"} `), tv("state", s));
 }
+
+/** "piece" → "Piece" for a column heading (glossary terms are lower case in English). */
+const capitalize = (x) => (typeof x === "string" && x ? x[0].toUpperCase() + x.slice(1) : x);
 
 function table(caption, headers, rows, empty) {
   if (!rows.length) return h("p", { class: "empty" }, empty);
   return h("table", {},
     h("caption", {}, caption),
-    h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col" }, x)))),
+    h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col" }, capitalize(x))))),
     h("tbody", {}, rows.map((r) => h("tr", {}, r.map((c, i) => (i === 0 ? h("th", { scope: "row" }, c) : h("td", {}, c)))))));
 }
 
@@ -361,9 +364,13 @@ async function screenHoldings(main) {
       h("a", { href: `#/piece/${encodeURIComponent(p.token_id)}` }, `${term("piece")} ${p.short_id}`),
       formatMoney(p.value), addrCell(p.debtor || (p.payable && p.payable.debtor)), formatDate(p.maturity_at || (p.payable && p.payable.maturity_at)),
       stateBadge(p.state), formatMoney(p.owed_now), formatMoney(p.claimable),
-      h("span", { class: "row-actions" },
-        h("a", { href: `#/transfer/${encodeURIComponent(p.token_id)}` }, `${term("split")}/${term("transfer")} ${p.short_id}`), " ",
-        h("a", { href: `#/finance/${encodeURIComponent(p.token_id)}` }, `${term("financing")} ${p.short_id}`)),
+      p.state === "held"
+        ? h("span", { class: "row-actions" },
+          h("a", { href: `#/transfer/${encodeURIComponent(p.token_id)}` }, `${term("split")}/${term("transfer")} ${p.short_id}`), " ",
+          h("a", { href: `#/finance/${encodeURIComponent(p.token_id)}` }, `${term("financing")} ${p.short_id}`))
+        : BigInt((p.claimable && p.claimable.units) || "0") > 0n
+          ? h("a", { href: "#/claims" }, `${term("claim")} ${p.short_id}`)
+          : "—",
     ]), t("holdings.empty")));
   performance.mark("tierchain:holdings"); // the first load's end, as the bench measures it
 }
