@@ -28,6 +28,8 @@ BENCHES = [
     "bench.bench_desk",
     "bench.bench_settlement",
     "bench.bench_deploy",
+    "bench.bench_portal",
+    "bench.bench_service",
 ]
 
 _current: subprocess.Popen[bytes] | None = None

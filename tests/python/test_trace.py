@@ -18,6 +18,7 @@ from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from web3 import Web3
 
+from tierchain.audit.index import Index, Indexer
 from tierchain.audit.trace import (
     InvoiceNotInPackageError,
     PackageFileError,
@@ -31,6 +32,7 @@ from tierchain.audit.trace import (
     trace_to_json,
 )
 from tierchain.chain.deployment import Deployment
+from tierchain.chain.local import advance_time
 from tierchain.chain.sender import Sender
 from tierchain.cli.main import cli
 from tierchain.clients.bundle import Contracts
@@ -131,6 +133,60 @@ def test_trace_of_merged_piece_shows_it_burned(contracts: Contracts, scenario: S
     assert [s.piece.token_id for s in t.pieces] == [
         scenario.merged, scenario.tier2, scenario.issued
     ]  # fmt: skip
+
+
+def _index(w3: Web3, deployment: Deployment, path: Path) -> Index:
+    index = Index(path)
+    Indexer.for_deployment(w3, deployment, index).sync()
+    return index
+
+
+def test_trace_with_the_index_says_how_a_merged_piece_ended(
+    contracts: Contracts, scenario: Scenario, w3: Web3, lib_deployment: Deployment, tmp_path: Path,
+    keys: list[LocalAccount],
+) -> None:  # fmt: skip
+    with _index(w3, lib_deployment, tmp_path / "i.sqlite") as index:
+        t = trace_piece(contracts, scenario.merged, scenario.package, index=index)
+    fate = t.fate(0)
+    assert fate is not None and fate.end == "merged" and fate.merged_into == scenario.tier3
+    assert fate.holder == keys[TIER3].address and fate.value_at_split == scenario.package.total_cents // 10
+    doc = trace_to_json(t)
+    assert doc["pieces"][0]["ended"] == f"merged into {short_id(scenario.tier3)}"
+    assert doc["pieces"][0]["value_at_split_cents"] == scenario.package.total_cents // 10
+    assert doc["payable"]["state"] == "accepted" and doc["payable"]["unpaid_cents"] == scenario.package.total_cents
+    out = io.StringIO()
+    render_trace(t, Console(file=out, width=300, color_system=None))
+    text = out.getvalue()
+    assert f"merged into {short_id(scenario.tier3)}" in text and "last held by" in text
+
+
+def test_trace_of_a_paid_piece_says_paid_in_full_not_burned(
+    contracts: Contracts, scenario: Scenario, w3: Web3, lib_deployment: Deployment, tmp_path: Path,
+    keys: list[LocalAccount],
+) -> None:  # fmt: skip
+    c = contracts
+    op, core, t3 = Sender(w3, keys[1]), Sender(w3, keys[CORE]), Sender(w3, keys[TIER3])
+    face = scenario.package.total_cents
+    c.currency.mint(op, keys[CORE].address, face * 10 ** (c.currency.decimals() - 2))
+    c.settlement.approve(core, lib_deployment.currency)
+    c.settlement.open(op, scenario.payable_id)
+    c.settlement.pay(core, scenario.payable_id, face)
+    advance_time(w3, 91 * DAY)
+    c.settlement.claim(t3, scenario.tier3)
+    with _index(w3, lib_deployment, tmp_path / "paid.sqlite") as index:
+        t = trace_piece(contracts, scenario.tier3, scenario.package, index=index)
+    assert t.pieces[0].burned  # the chain alone only says this
+    assert t.state == "paid in full" and t.payable.status == "accepted"
+    fate = t.fate(0)
+    assert fate is not None and fate.end == "paid" and fate.paid_to == keys[TIER3].address
+    doc = trace_to_json(t)
+    assert (doc["payable"]["state"], doc["payable"]["unpaid_cents"]) == ("paid in full", 0)
+    assert doc["pieces"][0]["ended"] == f"paid in full to {keys[TIER3].address}"
+    out = io.StringIO()
+    render_trace(t, Console(file=out, width=300, color_system=None))
+    text = out.getvalue()
+    assert "(paid in full)" in text and "unpaid 0.00" in text and "paid in full to" in text
+    assert "merged away" not in text and "(accepted)" not in text
 
 
 def test_short_id_resolves_to_the_token_id(contracts: Contracts, scenario: Scenario) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
@@ -29,12 +29,32 @@ FORMATS: Final = ("json", "csv")
 # ---------------------------------------------------------------------------- rows
 
 
-def positions_rows(index: ix.Index, holder: str | None = None) -> list[dict[str, Any]]:
-    """One row per live piece (of ``holder``, or of everyone)."""
+POSITION_FIELDS: Final = (
+    "holder", "holder_name", "piece", "token_id", "payable_id", "debtor", "maturity_at", "value_cents",
+    "value", "tier", "parent", "frozen", "locked",
+)  # fmt: skip
+HISTORY_FIELDS: Final = (
+    "block", "time", "log_index", "tx_hash", "piece", "token_id", "kind", "other_piece", "from", "to",
+    "value_cents", "value", "note",
+)  # fmt: skip
+
+
+def _namer(labels: Mapping[str, str] | None) -> Callable[[str], str]:
+    names = {k.lower(): v for k, v in (labels or {}).items()}
+    return lambda address: names.get(address.lower(), "")
+
+
+def positions_rows(
+    index: ix.Index, holder: str | None = None, *, labels: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """One row per live piece (of ``holder``, or of everyone); ``holder_name`` from ``labels``
+    (address → name), empty for unlabelled holders."""
     held = ix.positions(index, holder).pieces if holder else tuple(ix.all_positions(index))
+    name = _namer(labels)
     return [
         {
             "holder": p.piece.owner,
+            "holder_name": name(p.piece.owner),
             "piece": p.piece.short_id,
             "token_id": str(p.piece.token_id),
             "payable_id": p.piece.payable_id,
@@ -61,9 +81,11 @@ def history_rows(
         if payable_id is not None:
             ix.payable(index, payable_id)  # NotIndexedError for an unknown payable
         moves = ix.all_moves(index, payable_id)
+    times = index.block_times()
     return [
         {
             "block": m.block_number,
+            "time": _iso(times[m.block_number]) if m.block_number in times else "",
             "log_index": m.log_index,
             "tx_hash": m.tx_hash,
             "piece": short_id(m.token_id),
@@ -80,22 +102,26 @@ def history_rows(
     ]
 
 
-def render(rows: Sequence[Mapping[str, Any]], fmt: str) -> str:
-    """Rows as a JSON array or as CSV with a header line (empty CSV: no header)."""
+def render(rows: Sequence[Mapping[str, Any]], fmt: str, fields: Sequence[str] | None = None) -> str:
+    """Rows as a JSON array or as CSV with a header line (``fields``, else the first row's
+    keys; an empty CSV with ``fields`` is its header alone)."""
     if fmt == "json":
         return json.dumps(list(rows), indent=1) + "\n"
     if fmt == "csv":
         out = io.StringIO()
-        if rows:
-            writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        names = list(fields) if fields is not None else (list(rows[0]) if rows else [])
+        if names:
+            writer = csv.DictWriter(out, fieldnames=names, lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
         return out.getvalue()
     raise UsageError(f"unknown format {fmt!r}: json or csv")
 
 
-def export_positions(index: ix.Index, fmt: str = "json", holder: str | None = None) -> str:
-    return render(positions_rows(index, holder), fmt)
+def export_positions(
+    index: ix.Index, fmt: str = "json", holder: str | None = None, *, labels: Mapping[str, str] | None = None
+) -> str:
+    return render(positions_rows(index, holder, labels=labels), fmt, POSITION_FIELDS)
 
 
 def export_history(
@@ -105,7 +131,13 @@ def export_history(
     piece: str | int | None = None,
     payable_id: int | None = None,
 ) -> str:
-    return render(history_rows(index, piece=piece, payable_id=payable_id), fmt)
+    return render(history_rows(index, piece=piece, payable_id=payable_id), fmt, HISTORY_FIELDS)
+
+
+def block_time_iso(index: ix.Index, block_number: int) -> str:
+    """The time of an indexed block with events (ISO 8601, UTC; empty when not recorded)."""
+    stamp = index.block_time(block_number)
+    return "" if stamp is None else _iso(stamp)
 
 
 def _iso(seconds: int) -> str:
@@ -114,17 +146,22 @@ def _iso(seconds: int) -> str:
 
 # ---------------------------------------------------------------------------- provenance SVG
 
-BOX_W: Final = 148
-BOX_H: Final = 54
+BOX_W: Final = 176
+BOX_H: Final = 70
 GAP_X: Final = 14
-ROW_H: Final = 96  # tier to tier, growing downwards
-COL_W: Final = 196  # tier to tier, growing to the right
+ROW_H: Final = 112  # tier to tier, growing downwards
+COL_W: Final = 226  # tier to tier, growing to the right
 GAP_Y: Final = 10
 WIDE_LIMIT: Final = 10  # more leaf slots than this: grow to the right
 MARGIN: Final = 24
 GUTTER: Final = 52  # left column with the tier labels
 HEADER_H: Final = 122
 CHAR_W: Final = 7.4  # rough width of a heading character, to size the picture
+FONT_FAMILY: Final = (
+    "Helvetica, Arial, 'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', 'PingFang SC', "
+    "'Microsoft YaHei', 'WenQuanYi Zen Hei', 'Noto Serif CJK SC', sans-serif"
+)
+"""Latin fonts first, then CJK families (Chinese holder names render instead of boxes)."""
 
 
 @dataclass
@@ -161,9 +198,13 @@ def provenance_svg(
 
     One layer per tier (the issued piece first: on top for a narrow tree, on the left for a
     wide one, siblings then stacked vertically), one box per piece with its short id
-    (``P1#3``), holder (``labels[address]`` or a short address) and value; edges run from
-    parent to child. Frozen pieces have a red border and say so, locked ones an orange one,
-    burned (merged or settled) ones are dashed and grey. ``highlight`` (a piece) draws its path
+    (``P1#3``), holder (``labels[address]`` or a short address; for an ended piece its last
+    holder), its value now and when it was split, and how it ended (paid in full, merged,
+    financed to whom, taken back by recourse); edges run from parent to child, green and
+    labelled where a financier bought the child. The heading gives the payable's real state
+    (paid in full, overdue, ...), what was paid and what is still unpaid. Frozen pieces have a
+    red border and say so, locked ones an orange one, financed ones green, recourse purple,
+    ended (paid, merged) ones are dashed and grey. ``highlight`` (a piece) draws its path
     up to the issued piece in blue and keeps it visible.
 
     Large trees collapse instead of becoming unreadable: at most ``max_children`` boxes under
@@ -174,6 +215,11 @@ def provenance_svg(
         raise UsageError("max_nodes must be at least 1 and max_children at least 2")
     pay = ix.payable(index, payable_id)
     pieces = ix.pieces_of_payable(index, payable_id)
+    fates = ix.piece_fates(index, payable_id)
+    st = ix.settlement_state(index, payable_id)
+    financings = ix.financing_history(index, payable_id=payable_id)
+    financed_edges = {(f.from_token_id, f.token_id) for f in financings if f.from_token_id != f.token_id}
+    financed_whole = {f.token_id for f in financings if f.from_token_id == f.token_id}
     package = ix.package(index, pay.invoice_root)
     by_id = {p.token_id: p for p in pieces}
     children: dict[int, list[ix.PieceRecord]] = {}
@@ -263,11 +309,14 @@ def provenance_svg(
         return names.get(address.lower()) or ix.short_address(address)
 
     heading = title or f"Provenance of payable {payable_id}"
-    status = "voided package" if package is not None and package.voided else pay.status
+    status = ix.STATE_TEXT.get(st.state) or pay.status
+    if package is not None and package.voided:
+        status += ", voided package"
     lines = [
-        f"{heading}: face {format_cents(pay.face_value)}, outstanding "
-        f"{format_cents(pay.outstanding)}, {len(pieces)} pieces ({status})",
-        f"debtor {who(pay.debtor)} → first creditor {who(pay.creditor)}; maturity {_iso(pay.maturity_at)}",
+        f"{heading}: face {format_cents(pay.face_value)}, paid {format_cents(st.paid)}, unpaid "
+        f"{format_cents(st.unpaid)}, {len(pieces)} pieces ({status})",
+        f"debtor {who(pay.debtor)} → first creditor {who(pay.creditor)}; maturity {_iso(pay.maturity_at)}"
+        + (f"; overdue since {_iso(st.overdue_at)}" if st.overdue else ""),
         f"invoice package {pay.invoice_root[:18]}…"
         + (
             f" ({package.invoice_count} invoices, {format_cents(package.total_cents)}, seller {who(package.seller)})"
@@ -276,8 +325,9 @@ def provenance_svg(
         ),
     ]
     legend = (
-        f"{'rows' if downwards else 'columns'} = tiers; red = frozen, orange = locked, "
-        "dashed = burned (merged or settled)" + ("; blue = highlighted path" if path else "")
+        f"{'rows' if downwards else 'columns'} = tiers; red = frozen, orange = locked, green = financed, "
+        "purple = recourse, dashed = ended (paid in full, merged); values: now of value at split"
+        + ("; blue = highlighted path" if path else "")
     )
     text_w = CHAR_W * max(len(line) for line in [*lines, legend])
     left = MARGIN + (GUTTER if downwards else 0)
@@ -298,10 +348,11 @@ def provenance_svg(
 
     out: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
-        f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="Helvetica, Arial, sans-serif" '
+        f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="{FONT_FAMILY}" '
         'font-size="11">',
         "<style>.id{font-weight:bold;font-size:12px}.sub{fill:#444}.hd{font-size:13px}"
         ".edge{fill:none;stroke:#888;stroke-width:1.2}.path{stroke:#1f5fbf;stroke-width:2.4}"
+        ".fin{stroke:#1e8a3c;stroke-width:1.8;stroke-dasharray:6,3}.finlabel{fill:#1e8a3c;font-size:10px}"
         "</style>",
         f'<rect x="0" y="0" width="{width:.0f}" height="{height:.0f}" fill="#ffffff"/>',
     ]
@@ -334,9 +385,23 @@ def provenance_svg(
                 node.piece is not None and k.piece is not None and k.piece.token_id in path
                 and node.piece.token_id in path
             )  # fmt: skip
-            edges.append(f'<path class="{"edge path" if on_path else "edge"}" d="{d}"/>')
+            financed = (
+                node.piece is not None and k.piece is not None
+                and ((node.piece.token_id, k.piece.token_id) in financed_edges
+                     or k.piece.token_id in financed_whole)
+            )  # fmt: skip
+            cls = "edge path" if on_path else "edge fin" if financed else "edge"
+            edges.append(f'<path class="{cls}" d="{d}"/>')
+            if financed and k.piece is not None:
+                fate = fates.get(k.piece.token_id)
+                buyer = who(fate.financed_to) if fate is not None and fate.financed_to else "financier"
+                lx, ly = (cx - 4, cy - 6) if downwards else (cx - 4, cy - 8)
+                edges.append(
+                    f'<text x="{lx:.1f}" y="{ly:.1f}" class="finlabel" text-anchor="end">'
+                    f"financed → {escape(_clip(buyer, 18))}</text>"
+                )
             draw(k)
-        boxes.append(_box(node, x0, y0, who, path))
+        boxes.append(_box(node, x0, y0, who, path, fates))
 
     draw(root)
     out.extend(e for e in edges if "edge path" not in e)  # the highlighted path on top
@@ -346,7 +411,7 @@ def provenance_svg(
     return "\n".join(out) + "\n"
 
 
-def _box(node: _Node, x: float, y: float, who: Any, path: set[int]) -> str:
+def _box(node: _Node, x: float, y: float, who: Any, path: set[int], fates: Mapping[int, ix.PieceFate]) -> str:
     if node.piece is None:
         lines = (
             f"+{node.hidden_count} more piece" + ("s" if node.hidden_count != 1 else ""),
@@ -358,11 +423,16 @@ def _box(node: _Node, x: float, y: float, who: Any, path: set[int]) -> str:
             'fill="#f4f4f4" stroke="#aaa" stroke-dasharray="2,3"/>' + _lines(x, y, lines) + "</g>"
         )
     p = node.piece
+    fate = fates.get(p.token_id)
     fill, stroke, dash, width = "#eef4ff", "#5a7bb5", "", 1.2
     status = ""
+    if fate is not None and fate.end == "financed":
+        fill, stroke, width, status = "#eefaf0", "#1e8a3c", 1.8, "financed"
+    if fate is not None and fate.end == "recourse":
+        fill, stroke, width, status = "#f6effa", "#7b3fa0", 2.0, "recourse"
     if p.burned:
         fill, stroke, dash = "#f2f2f2", "#999", ' stroke-dasharray="5,3"'
-        status = "burned"
+        status = {"paid": "paid", "merged": "merged"}.get(fate.end if fate else "", "burned")
     if p.locked:
         stroke, width, status = "#e08a00", 2.0, "locked"
     if p.frozen:
@@ -371,15 +441,33 @@ def _box(node: _Node, x: float, y: float, who: Any, path: set[int]) -> str:
         width = max(width, 2.4)
         if not p.frozen:
             stroke = "#1f5fbf"
-    holder = "—" if p.burned else who(p.owner)
-    value = format_cents(p.value)
+    split = p.value if fate is None else fate.value_at_split
+    if fate is not None and fate.financed_to and fate.financed_from:
+        if p.burned:
+            stroke = "#1e8a3c"
+        holder = f"{who(fate.financed_from)} ⇒ {who(fate.financed_to)}"
+        value = format_cents(p.value) + (f" of {format_cents(split)}" if split != p.value else "")
+        if p.burned:
+            value = f"split {format_cents(split)}"
+    elif p.burned:
+        last = fate.holder if fate is not None else ""
+        holder = f"was {who(last)}" if last and last != ix.ZERO_ADDRESS else "—"
+        value = f"split {format_cents(split)}"
+    else:
+        holder = who(p.owner)
+        value = format_cents(p.value) + (f" of {format_cents(split)}" if split != p.value else "")
+    end = fate.short(who) if fate is not None else ("live" if not p.burned else "burned")
     first = p.short_id + (f"  {status}" if status else "")
-    title = f"{p.short_id} token {p.token_id} holder {p.owner} value {value}"
+    held = " → ".join(fate.holders) if fate is not None else p.owner
+    title = (
+        f"{p.short_id} token {p.token_id}; holders {held}; value {format_cents(p.value)}, split at "
+        f"{format_cents(split)}; {fate.describe(who) if fate is not None else end}"
+    )
     return (
         f"<g><title>{escape(title)}</title>"
         f'<rect x="{x:.1f}" y="{y:.1f}" width="{BOX_W}" height="{BOX_H}" rx="6" '
         f'fill="{fill}" stroke="{stroke}" stroke-width="{width}"{dash}/>'
-        + _lines(x, y, (first, holder, value), frozen=p.frozen)
+        + _lines(x, y, (first, holder, value, end), frozen=p.frozen)
         + "</g>"
     )
 
@@ -395,11 +483,12 @@ def _lines(x: float, y: float, lines: Sequence[str], *, frozen: bool = False) ->
     return "".join(parts)
 
 
-def _clip(text: str, limit: int = 24) -> str:
+def _clip(text: str, limit: int = 28) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 __all__ = [
+    "block_time_iso",
     "export_history",
     "export_positions",
     "history_rows",

@@ -16,12 +16,15 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
+from tierchain.audit.query import STATE_TEXT, PieceFate, SettlementRecord, piece_fates, settlement_state
+from tierchain.audit.schema import Index, NotIndexedError, default_index_path
+from tierchain.audit.sync import Indexer
 from tierchain.clients.bundle import Contracts
 from tierchain.clients.contracts import ZERO_ADDRESS, PackageInfo, PackageRegistration, PayableInfo, PieceInfo
 from tierchain.core import merkle
@@ -110,6 +113,19 @@ class Trace:
     currency: str
     invoice: InvoiceCheck
     discrepancies: tuple[str, ...]  # chain and file agree on the root but differ elsewhere
+    fates: tuple[PieceFate | None, ...] = ()  # from the index, one per piece (None: not indexed)
+    settlement: SettlementRecord | None = None  # the payable's money, from the index
+
+    @property
+    def state(self) -> str:
+        """The payable's real state: ``paid in full``, ``overdue``, ``due, unpaid``, else the
+        token's status (``accepted``) while it is not due."""
+        if self.settlement is not None:
+            return STATE_TEXT.get(self.settlement.state) or self.payable.status
+        return self.payable.status
+
+    def fate(self, i: int) -> PieceFate | None:
+        return self.fates[i] if i < len(self.fates) else None
 
     @property
     def verified(self) -> bool:
@@ -206,14 +222,35 @@ def select_invoice(package: invoices.Package, selector: str | None) -> int:
         ) from None
 
 
+def _synced_index(contracts: Contracts) -> Index | None:
+    """The deployment's default index, synced now (None when it cannot be: another chain or
+    contract set recorded there, an unwritable home)."""
+    try:
+        index = Index(default_index_path(int(contracts.deployment.chain_id)))
+    except (TierchainError, OSError):
+        return None
+    try:
+        Indexer.for_deployment(contracts.token.w3, contracts.deployment, index).sync()
+    except (TierchainError, OSError):
+        index.close()
+        return None
+    return index
+
+
 def trace_piece(
     contracts: Contracts,
     token_id: int,
     package: invoices.Package,
     invoice: str | None = None,
+    *,
+    index: Index | Literal["auto"] | None = "auto",
 ) -> Trace:
     """Trace ``token_id`` to the invoice ``invoice`` (see :func:`select_invoice`) of
-    ``package``, the holder's package file, with its proof checked by the registry."""
+    ``package``, the holder's package file, with its proof checked by the registry.
+
+    ``index`` adds each piece's story (who held it, its value when split, how it ended) and
+    the payable's money (paid, unpaid, overdue): ``"auto"`` syncs and reads the deployment's
+    default index, None skips it (the chain alone then shows an ended piece as burned)."""
     payable_id = split_token_id(token_id).payable_id
     payable = _payable(contracts, payable_id, f"{token_id} ({short_id(token_id)})")
     _check_token_id(token_id, payable)
@@ -250,7 +287,22 @@ def trace_piece(
             f"invoice {entry.invoice.invoice_code}/{entry.invoice.invoice_number}: {why} "
             f"(root 0x{payable.invoice_root.hex()})"
         )
+    fates: tuple[PieceFate | None, ...] = ()
+    state: SettlementRecord | None = None
+    view = _synced_index(contracts) if index == "auto" else index
+    if view is not None:
+        try:
+            by_id = piece_fates(view, payable_id)
+            fates = tuple(by_id.get(step.piece.token_id) for step in pieces)
+            state = settlement_state(view, payable_id)
+        except NotIndexedError:
+            pass
+        finally:
+            if index == "auto":
+                view.close()
     return Trace(
+        fates=fates,
+        settlement=state,
         token_id=token_id,
         pieces=pieces,
         payable=payable,
@@ -288,8 +340,9 @@ def trace_to_json(trace: Trace) -> dict[str, Any]:
                 "burned": s.burned,
                 "locked": s.piece.locked,
                 "frozen": s.piece.frozen,
+                **_fate_json(trace.fate(i)),
             }
-            for s in trace.pieces
+            for i, s in enumerate(trace.pieces)
         ],
         "payable": {
             "payable_id": p.payable_id,
@@ -299,6 +352,10 @@ def trace_to_json(trace: Trace) -> dict[str, Any]:
             "currency": p.currency,
             "maturity_at": p.maturity_at,
             "status": p.status,
+            "state": trace.state,
+            "paid_cents": trace.settlement.paid if trace.settlement else None,
+            "unpaid_cents": trace.settlement.unpaid if trace.settlement else None,
+            "overdue": trace.settlement.overdue if trace.settlement else None,
             "piece_count": p.piece_count,
             "invoice_root": _hex(p.invoice_root),
             "document_hash": _hex(p.document_hash),
@@ -334,6 +391,21 @@ def trace_to_json(trace: Trace) -> dict[str, Any]:
     }
 
 
+def _fate_json(fate: PieceFate | None) -> dict[str, Any]:
+    if fate is None:
+        return {}
+    return {
+        "holders": list(fate.holders),
+        "last_holder": fate.holder,
+        "value_at_split_cents": fate.value_at_split,
+        "end": fate.end,
+        "ended": fate.describe(),
+        "claimed_cents": fate.claimed_cents,
+        "financed_to": fate.financed_to,
+        "merged_into": str(fate.merged_into) if fate.merged_into is not None else None,
+    }
+
+
 def _utc(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
@@ -352,16 +424,35 @@ def render_trace(trace: Trace, console: Console) -> None:
     node = root
     for i, step in enumerate(trace.pieces):
         piece = step.piece
-        state = " [dim](merged away)[/]" if step.burned else ""
+        fate = trace.fate(i)
         flags = "".join(
             f" [yellow]{name}[/]" for name, on in (("locked", piece.locked), ("frozen", piece.frozen))
             if on
         )  # fmt: skip
         role = "piece" if i == 0 else "split from"
-        node = node.add(f"{role} [cyan]{step.label}[/] {_cents(piece.value, cur)} held by {piece.owner}{state}{flags}")
+        if fate is None:
+            state = " [dim](burned)[/]" if step.burned else ""
+            line = f"{_cents(piece.value, cur)} held by {piece.owner}{state}"
+        else:
+            split = f"split at {_cents(fate.value_at_split, cur)}"
+            if step.burned:
+                line = f"{split}, last held by {fate.holder}: [bold]{fate.describe()}[/]"
+            else:
+                line = f"{_cents(piece.value, cur)} ({split}) held by {piece.owner}"
+                if fate.end != "live" or fate.claimed_cents:
+                    line += f": [bold]{fate.describe()}[/]"
+            if len(fate.holders) > 1:
+                line += f" [dim](held by {' → '.join(fate.holders)})[/]"
+        node = node.add(f"{role} [cyan]{step.label}[/] {line}{flags}")
+    st = trace.settlement
+    money = ""
+    if st is not None:
+        money = f"; paid {_cents(st.paid, cur)}, unpaid {_cents(st.unpaid, cur)}"
+        if st.overdue:
+            money += f", [red]overdue since {_utc(st.overdue_at)}[/]"
     pay = node.add(
-        f"payable [cyan]{p.payable_id}[/] ({p.status}): {_cents(p.face_value, cur)} owed by "
-        f"{p.debtor} to {p.first_creditor}, maturity {_utc(p.maturity_at)}"
+        f"payable [cyan]{p.payable_id}[/] ({trace.state}): {_cents(p.face_value, cur)} owed by "
+        f"{p.debtor} to {p.first_creditor}, maturity {_utc(p.maturity_at)}{money}"
     )
     reg = trace.registration
     registered = (

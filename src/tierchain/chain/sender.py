@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Final, Literal, cast
 
 import rlp  # type: ignore[import-untyped]
-from eth_abi.abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
 from eth_keys.datatypes import PrivateKey
 from eth_typing import ChecksumAddress, HexStr
@@ -38,7 +37,10 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound
 from web3.types import BlockIdentifier, TxParams
 
-from tierchain.chain.revert import abi_type, decode_exception
+from tierchain.chain.events import Event as Event
+from tierchain.chain.events import EventDecoder as EventDecoder
+from tierchain.chain.events import default_event_decoder
+from tierchain.chain.revert import decode_exception
 from tierchain.core.errors import (
     ContractRevert,
     InsufficientFundsError,
@@ -88,16 +90,6 @@ class SignedTx:
 
 
 @dataclass(frozen=True)
-class Event:
-    """A decoded log."""
-
-    name: str
-    address: ChecksumAddress
-    args: dict[str, Any]
-    log_index: int
-
-
-@dataclass(frozen=True)
 class Receipt:
     """A mined transaction with status 1 (failures raise instead)."""
 
@@ -126,74 +118,6 @@ class Receipt:
         if not found:
             raise TransactionError(f"{self.label or 'transaction'}: no {name} event", self.tx_hash)
         return found[0]
-
-
-# ---------------------------------------------------------------------------- event decoding
-
-
-class EventDecoder:
-    """Decodes logs by (topic0, number of topics), so ERC-20 and ERC-721 ``Transfer`` (same
-    topic0, 3 vs 4 topics) never mix."""
-
-    def __init__(self, abis: Iterable[Iterable[Mapping[str, Any]]] = ()) -> None:
-        self.table: dict[tuple[bytes, int], Mapping[str, Any]] = {}
-        for abi in abis:
-            for entry in abi:
-                if entry.get("type") != "event" or entry.get("anonymous"):
-                    continue
-                types = ",".join(abi_type(i) for i in entry.get("inputs", ()))
-                topic0 = Web3.keccak(text=f"{entry['name']}({types})")
-                n_topics = 1 + sum(1 for i in entry.get("inputs", ()) if i.get("indexed"))
-                self.table.setdefault((bytes(topic0), n_topics), entry)
-
-    def decode(self, log: Mapping[str, Any]) -> Event | None:
-        topics = [bytes(t) for t in log.get("topics", ())]
-        if not topics:
-            return None
-        entry = self.table.get((topics[0], len(topics)))
-        if entry is None:
-            return None
-        inputs = list(entry.get("inputs", ()))
-        plain = [i for i in inputs if not i.get("indexed")]
-        try:
-            values = abi_decode([abi_type(i) for i in plain], bytes(log.get("data", b"")))
-        except Exception:
-            return None
-        plain_values = dict(zip((str(i["name"]) for i in plain), values, strict=True))
-        args: dict[str, Any] = {}
-        topic_iter = iter(topics[1:])
-        for i in inputs:
-            name = str(i["name"])
-            if i.get("indexed"):
-                raw = next(topic_iter)
-                typ = abi_type(i)
-                if typ in ("string", "bytes") or typ.endswith("]") or typ.startswith("("):
-                    args[name] = raw  # dynamic indexed values are stored hashed
-                else:
-                    args[name] = abi_decode([typ], raw)[0]
-            else:
-                args[name] = plain_values[name]
-            if abi_type(i) == "address" and isinstance(args[name], str):
-                args[name] = to_checksum_address(args[name])
-        return Event(
-            name=str(entry["name"]),
-            address=to_checksum_address(str(log["address"])),
-            args=args,
-            log_index=int(log.get("logIndex", 0)),
-        )
-
-
-_events: EventDecoder | None = None
-
-
-def default_event_decoder() -> EventDecoder:
-    """The event decoder over every exported artifact (built once)."""
-    global _events
-    if _events is None:
-        from tierchain.chain.artifacts import available_artifacts
-
-        _events = EventDecoder(a.abi for a in available_artifacts())
-    return _events
 
 
 # ---------------------------------------------------------------------------- key slots

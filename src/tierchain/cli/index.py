@@ -77,8 +77,8 @@ def _open_read(db: Path | None, chain_id: int | None) -> ix.Index:
 
 
 _db_opt = click.option(
-    "--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="index database (default: <home>/index/<chainId>.sqlite)",
+    "--db", type=str, default=None, callback=lambda _ctx, _param, value: ix.db_location(value),
+    help="index database: a SQLite file (default: <home>/index/<chainId>.sqlite) or a postgresql:// URL",
 )  # fmt: skip
 _rpc_opt = click.option("--rpc", required=True, help="JSON-RPC URL, e.g. http://127.0.0.1:8545")
 _chain_opt = click.option("--chain-id", type=int, default=None, help="which chain's index")

@@ -45,6 +45,7 @@ from tierchain.cli.journal import JOURNAL_COMMANDS
 from tierchain.cli.members import members, role_names
 from tierchain.cli.payables import payables
 from tierchain.cli.request import request_group
+from tierchain.cli.serve import serve
 from tierchain.cli.settlement import settlement
 from tierchain.cli.trace import trace as trace_command
 from tierchain.cli.wallet import wallet
@@ -235,6 +236,7 @@ main.add_command(request_group)
 main.add_command(trace_command)
 main.add_command(financing)
 main.add_command(settlement)
+main.add_command(serve)
 for _command in index_commands():  # index, query, export (tierchain.cli.index)
     main.add_command(_command)
 for _command in JOURNAL_COMMANDS:

@@ -24,6 +24,7 @@ from eth_utils.crypto import keccak
 from tierchain.chain.abi import call_data
 from tierchain.chain.sender import Receipt, Sender, TxRequest
 from tierchain.clients.contracts import ZERO_ADDRESS, _Client
+from tierchain.clients.requests import is_strict_address
 from tierchain.core.errors import UsageError
 from tierchain.core.money import MAX_RATE_BPS, UINT64_MAX, discount_price
 
@@ -195,7 +196,10 @@ def domain(chain_id: int, desk: str) -> dict[str, Any]:
 
 
 def typed_data(offer: Offer, chain_id: int, desk: str) -> dict[str, Any]:
-    """The full EIP-712 document of an offer."""
+    """The full EIP-712 document of an offer, as a browser wallet's ``eth_signTypedData_v4``
+    takes it: every uint (``tokenId``, ``nonce``, ``value``, ``chainId``, ...) is a decimal
+    string, since a JSON number above 2^53 loses digits in JavaScript (eth-account reads the
+    strings the same way, so the digest is the contract's ``hashOffer``)."""
     return {
         "types": {
             "EIP712Domain": [
@@ -207,9 +211,80 @@ def typed_data(offer: Offer, chain_id: int, desk: str) -> dict[str, Any]:
             "Offer": [{"name": n, "type": t} for n, t in OFFER_FIELDS],
         },
         "primaryType": "Offer",
-        "domain": domain(chain_id, desk),
-        "message": offer.as_message(),
+        "domain": domain(chain_id, desk) | {"chainId": str(chain_id)},
+        "message": {
+            name: str(value) if typ.startswith("uint") else value
+            for (name, typ), value in zip(OFFER_FIELDS, offer.as_tuple(), strict=True)
+        },
     }
+
+
+def parse_typed_data(doc: Any) -> tuple[Offer, int, ChecksumAddress]:
+    """An offer, its chain id and desk from an ``Offer`` typed-data document (a wallet's),
+    checked to be exactly the desk's type and domain fields; uints as decimal strings (or
+    integers), never floats or booleans."""
+    try:
+        primary = doc["primaryType"]
+        types, raw_domain, message = doc["types"], doc["domain"], doc["message"]
+        if primary != "Offer" or not isinstance(types, dict) or not isinstance(message, dict):
+            raise UsageError(f"not an Offer typed-data document (primaryType {primary!r})")
+        expected = typed_data(_PLACEHOLDER, 1, ZERO_ADDRESS)["types"]
+        if types != expected:
+            raise UsageError("the Offer typed data's types differ from the desk's " + OFFER_TYPE)
+        if set(message) != {n for n, _ in OFFER_FIELDS}:
+            raise UsageError("the Offer message's fields differ from " + OFFER_TYPE)
+        if (raw_domain.get("name"), raw_domain.get("version")) != (DOMAIN_NAME, DOMAIN_VERSION) or set(raw_domain) != {
+            "name",
+            "version",
+            "chainId",
+            "verifyingContract",
+        }:
+            raise UsageError(f"the domain is not the desk's ({DOMAIN_NAME} version {DOMAIN_VERSION})")
+        chain_id = _uint(raw_domain["chainId"], "domain.chainId")
+        desk = to_checksum_address(_address(raw_domain["verifyingContract"], "domain.verifyingContract"))
+        values: dict[str, Any] = {}
+        for name, typ in OFFER_FIELDS:
+            raw = message[name]
+            if typ == "address":
+                values[name] = _address(raw, name)
+            elif typ == "bool":
+                if not isinstance(raw, bool):
+                    raise UsageError(f"{name}: not a boolean: {raw!r}")
+                values[name] = raw
+            else:
+                values[name] = _uint(raw, name)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise UsageError(f"malformed Offer typed data: {exc}") from None
+    if values["pricing"] >= len(_PRICING):
+        raise UsageError(f"pricing: {values['pricing']} is neither 0 (fixed) nor 1 (rate)")
+    offer = Offer(
+        values["financier"], values["seller"], values["tokenId"], values["value"],
+        _PRICING[values["pricing"]], values["price"], values["rateBps"], values["recourse"],
+        values["nonce"], values["deadline"],
+    )  # fmt: skip
+    return offer, chain_id, desk
+
+
+def _uint(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise UsageError(f"{what}: a uint is a decimal string, not {type(value).__name__} {value!r}")
+    if isinstance(value, str) and (not value.isascii() or not value.isdigit() or len(value) > 78):
+        raise UsageError(f"{what}: not a decimal number: {value!r}")
+    number = int(value)
+    if not 0 <= number < 2**256:
+        raise UsageError(f"{what}: out of range")
+    return number
+
+
+def _address(value: Any, what: str) -> ChecksumAddress:
+    if not isinstance(value, str) or not is_strict_address(value):
+        raise UsageError(f"{what}: not an address (or a bad EIP-55 checksum): {value!r}")
+    return to_checksum_address(value)
+
+
+_PLACEHOLDER: Final = Offer(
+    to_checksum_address(ZERO_ADDRESS), to_checksum_address(ZERO_ADDRESS), 0, 1, "fixed", 1, 0, False, 0, 0
+)
 
 
 def offer_hash(offer: Offer, chain_id: int, desk: str) -> bytes:
@@ -331,6 +406,7 @@ __all__ = [
     "Offer",
     "SignedOffer",
     "offer_hash",
+    "parse_typed_data",
     "random_nonce",
     "sign_offer",
     "typed_data",

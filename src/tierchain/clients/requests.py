@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final, TypeAlias
+from typing import Any, ClassVar, Final, Literal, TypeAlias, cast
 
 from eth_abi.abi import encode as abi_encode
 from eth_account import Account
@@ -64,12 +64,13 @@ class Domain:
     name: str = DOMAIN_NAME
     version: str = DOMAIN_VERSION
 
-    def to_eip712(self) -> dict[str, Any]:
-        """The domain object of a typed-data message."""
+    def to_eip712(self, *, json_safe: bool = False) -> dict[str, Any]:
+        """The domain object of a typed-data message (``json_safe``: chainId a decimal string,
+        as every uint256 in JSON for a wallet)."""
         return {
             "name": self.name,
             "version": self.version,
-            "chainId": self.chain_id,
+            "chainId": str(self.chain_id) if json_safe else self.chain_id,
             "verifyingContract": self.verifying_contract,
         }
 
@@ -145,8 +146,11 @@ class _TypedRequest:
         for _, typ, attr in self.FIELDS:
             value = getattr(self, attr)
             if typ == "address":
-                if not isinstance(value, str) or not is_address(value):
-                    raise SignatureError(f"{self.PRIMARY_TYPE}.{attr}: not an address: {value!r}")
+                if not isinstance(value, str) or not is_strict_address(value):
+                    raise SignatureError(
+                        f"{self.PRIMARY_TYPE}.{attr}: not an address (0x and 40 hex digits; a mixed-case one "
+                        f"must carry a valid EIP-55 checksum): {value!r}"
+                    )
                 object.__setattr__(self, attr, to_checksum_address(value))
             elif typ == "uint256":
                 if isinstance(value, bool) or not isinstance(value, int):
@@ -194,7 +198,7 @@ class _TypedRequest:
                 self.PRIMARY_TYPE: self.eip712_fields(),
             },
             "primaryType": self.PRIMARY_TYPE,
-            "domain": domain.to_eip712(),
+            "domain": domain.to_eip712(json_safe=json_safe),
             "message": self.message(json_safe=json_safe),
         }
 
@@ -489,7 +493,7 @@ def parse_typed_data(doc: Mapping[str, Any] | str) -> tuple[Request, Domain]:
         raise SignatureError(f"unexpected extra types: {sorted(set(types) - {'EIP712Domain', primary})}")
     try:
         domain = Domain(
-            chain_id=int(raw_domain["chainId"]),
+            chain_id=_uint(raw_domain["chainId"], "domain.chainId"),
             verifying_contract=to_checksum_address(raw_domain["verifyingContract"]),
             name=str(raw_domain["name"]),
             version=str(raw_domain["version"]),
@@ -497,12 +501,34 @@ def parse_typed_data(doc: Mapping[str, Any] | str) -> tuple[Request, Domain]:
         values: dict[str, Any] = {}
         for name, typ, attr in kind.FIELDS:
             value = message[name]
-            values[attr] = int(value) if typ == "uint256" else value
+            values[attr] = _uint(value, f"{primary}.{name}") if typ == "uint256" else value
     except (KeyError, TypeError, ValueError) as exc:
         raise SignatureError(f"malformed {primary} message: {exc}") from None
     if set(message) != {name for name, _, _ in kind.FIELDS}:
         raise SignatureError(f"{primary} message has unexpected fields")
     return kind(**values), domain
+
+
+def is_strict_address(text: str) -> bool:
+    """0x and 40 hex digits; all lower or all upper case, or mixed case with a valid EIP-55
+    checksum (a mistyped letter is refused, never silently re-checksummed into another address)."""
+    if len(text) != 42 or not text.startswith("0x") or not is_address(text.lower()):
+        return False
+    body = text[2:]
+    return body.lower() == body or body.upper() == body or to_checksum_address(text) == text
+
+
+def _uint(value: Any, what: str) -> int:
+    """A uint256 from JSON: a decimal string of ASCII digits (what wallets sign) or an integer;
+    never a float (a JSON number above 2^53 has already lost digits), a bool, hex or a sign."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise SignatureError(f"{what}: a uint256 is a decimal string, not {type(value).__name__} {value!r}")
+    if isinstance(value, str) and (not value or not value.isascii() or not value.isdigit() or len(value) > 78):
+        raise SignatureError(f"{what}: not a decimal uint256: {value!r}")
+    number = int(value)
+    if not 0 <= number <= UINT256_MAX:
+        raise SignatureError(f"{what}: out of uint256 range")
+    return number
 
 
 def deadline_in(w3: Web3, seconds: int) -> int:
@@ -516,24 +542,228 @@ def deadline_in(w3: Web3, seconds: int) -> int:
     return int(timestamp) + seconds
 
 
+# ---------------------------------------------------------------------------- one builder
+
+DraftKind: TypeAlias = Literal["accept", "split", "move", "transfer", "take", "claim"]
+DRAFT_KINDS: Final[tuple[DraftKind, ...]] = ("accept", "split", "move", "transfer", "take", "claim")
+
+
+@dataclass(frozen=True)
+class Addresses:
+    """The contracts a request may act on (from the deployment record)."""
+
+    token: ChecksumAddress
+    desk: ChecksumAddress
+    settlement: ChecksumAddress
+
+
+def build_request(
+    kind: DraftKind,
+    signer: str,
+    *,
+    nonce: int,
+    deadline: int,
+    addresses: Addresses,
+    payable_id: int | None = None,
+    token_id: int | None = None,
+    to: str | None = None,
+    to_token_id: int | None = None,
+    value: int | None = None,
+    take_call_data: bytes | None = None,
+) -> Request:
+    """THE builder of every signed request (the CLI, the journal and the HTTP service use it):
+
+    * ``accept``: ``payable_id``; ``split``: ``token_id``, ``to``, ``value`` (cents);
+      ``move``: ``token_id``, ``to_token_id``, ``value``; ``transfer``: ``token_id``, ``to``;
+    * ``take``: ``take_call_data`` (:func:`take_offer_data`), a :class:`Call` to the desk;
+    * ``claim``: ``token_id``, a :class:`Call` to settlement's ``claim(uint256)``.
+    """
+
+    def need(**given: object) -> None:
+        missing = [name for name, v in given.items() if v is None]
+        if missing:
+            raise SignatureError(f"{kind} needs {', '.join(missing)}")
+
+    if kind == "accept":
+        need(payable_id=payable_id)
+        assert payable_id is not None
+        return AcceptPayable(cast(ChecksumAddress, signer), payable_id, nonce, deadline)
+    if kind == "split":
+        need(token_id=token_id, to=to, value=value)
+        assert token_id is not None and to is not None and value is not None
+        return SplitPiece(cast(ChecksumAddress, signer), token_id, cast(ChecksumAddress, to), value, nonce, deadline)
+    if kind == "move":
+        need(token_id=token_id, to_token_id=to_token_id, value=value)
+        assert token_id is not None and to_token_id is not None and value is not None
+        return MoveValue(cast(ChecksumAddress, signer), token_id, to_token_id, value, nonce, deadline)
+    if kind == "transfer":
+        need(token_id=token_id, to=to)
+        assert token_id is not None and to is not None
+        return TransferPiece(cast(ChecksumAddress, signer), token_id, cast(ChecksumAddress, to), nonce, deadline)
+    if kind == "take":
+        need(take_call_data=take_call_data)
+        assert take_call_data is not None
+        return Call(cast(ChecksumAddress, signer), addresses.desk, take_call_data, nonce, deadline)
+    if kind == "claim":
+        need(token_id=token_id)
+        assert token_id is not None
+        return Call(cast(ChecksumAddress, signer), addresses.settlement, claim_data(token_id), nonce, deadline)
+    raise SignatureError(f"unknown request kind {kind!r}; known: {', '.join(DRAFT_KINDS)}")
+
+
+def claim_data(token_id: int) -> bytes:
+    """Calldata of ``Settlement.claim(uint256)``."""
+    return keccak(text="claim(uint256)")[:4] + abi_encode(["uint256"], [token_id])
+
+
+def take_offer_data(offer_tuple: tuple[Any, ...], offer_signature: bytes) -> bytes:
+    """Calldata of ``FinancingDesk.take(Offer, bytes)`` (the offer as its ABI tuple)."""
+    offer_type = "(address,address,uint256,uint64,uint8,uint64,uint16,bool,uint256,uint40)"
+    selector = keccak(text=f"take({offer_type},bytes)")[:4]
+    return selector + abi_encode([offer_type, "bytes"], [offer_tuple, offer_signature])
+
+
+def direct_tx(request: Request, addresses: Addresses) -> tuple[ChecksumAddress, bytes]:
+    """The same action as a plain transaction the signer sends itself (``to``, ``data``): for
+    a wallet that cannot sign typed data (it then pays its own gas)."""
+
+    def encode(signature: str, *args: Any) -> bytes:
+        types = signature[signature.index("(") + 1 : -1].split(",")
+        return keccak(text=signature)[:4] + abi_encode(types, list(args))
+
+    if isinstance(request, AcceptPayable):
+        return addresses.token, encode("accept(uint256)", request.payable_id)
+    if isinstance(request, SplitPiece):
+        return addresses.token, encode(
+            "transferFrom(uint256,address,uint256)", request.from_token_id, request.to, request.value
+        )
+    if isinstance(request, MoveValue):
+        return addresses.token, encode(
+            "transferFrom(uint256,uint256,uint256)", request.from_token_id, request.to_token_id, request.value
+        )
+    if isinstance(request, TransferPiece):
+        return addresses.token, encode(
+            "transferFrom(address,address,uint256)", request.signer, request.to, request.token_id
+        )
+    return request.target, request.data
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a summary tells beyond the request's own fields (read from the chain or index)."""
+
+    currency: str = ""  # code, e.g. eCNY
+    piece: str = ""  # short id of the piece acted on, e.g. P1#2
+    to_piece: str = ""  # move: the receiving piece
+    payable_id: int | None = None
+    debtor: str = ""
+    maturity_at: int | None = None
+    amount_cents: int | None = None  # accept: the face value; claim: claimable now; take: offer value
+    price_cents: int | None = None  # take: what the seller receives
+    counterparty: str = ""  # take: the financier
+
+
+def _utc(seconds: int) -> str:
+    import datetime as _dt
+
+    return _dt.datetime.fromtimestamp(seconds, _dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _day(seconds: int) -> str:
+    return _utc(seconds)[:10]
+
+
+def _cents(value: int) -> str:
+    return f"{value // 100:,}.{value % 100:02d}"
+
+
+def summary(request: Request, facts: Facts) -> dict[str, str]:
+    """A plain-language account of what signing ``request`` does, in English and Chinese: who
+    gives what to whom, the amounts, the piece and the deadline."""
+    who = request.signer
+    cur = f" {facts.currency}" if facts.currency else ""
+    on = ""
+    on_zh = ""
+    if facts.payable_id is not None:
+        on = f" (payable {facts.payable_id}"
+        on_zh = f"（应付账款 {facts.payable_id}"
+        if facts.debtor:
+            on += f", owed by {facts.debtor}"
+            on_zh += f"，债务人 {facts.debtor}"
+        if facts.maturity_at is not None:
+            on += f", due {_day(facts.maturity_at)}"
+            on_zh += f"，到期日 {_day(facts.maturity_at)}"
+        on += ")"
+        on_zh += "）"
+    amount = _cents(facts.amount_cents) + cur if facts.amount_cents is not None else ""
+    until = f" Valid until {_utc(request.deadline)}; nonce {request.nonce}."
+    until_zh = f"有效期至 {_utc(request.deadline)}；序号 {request.nonce}。"
+    if isinstance(request, AcceptPayable):
+        face = f" of {amount}" if amount else ""
+        face_zh = f"，金额 {amount}" if amount else ""
+        en = f"{who} accepts payable {request.payable_id}{face}{on}: the debtor owes it this money at maturity."
+        zh = f"{who} 签收应付账款 {request.payable_id}{face_zh}{on_zh}：到期时债务人向其付款。"
+    elif isinstance(request, SplitPiece):
+        value = _cents(request.value) + cur
+        en = f"{who} splits {value} off piece {facts.piece}{on} into a new piece for {request.to}."
+        zh = f"{who} 从凭证 {facts.piece}{on_zh} 拆分 {value} 给 {request.to} 的新凭证。"
+    elif isinstance(request, MoveValue):
+        value = _cents(request.value) + cur
+        en = f"{who} moves {value} from piece {facts.piece} into piece {facts.to_piece}{on}."
+        zh = f"{who} 将 {value} 从凭证 {facts.piece} 转入凭证 {facts.to_piece}{on_zh}。"
+    elif isinstance(request, TransferPiece):
+        whole = f" worth {amount}" if amount else ""
+        whole_zh = f"（价值 {amount}）" if amount else ""
+        en = f"{who} transfers the whole piece {facts.piece}{whole}{on} to {request.to}."
+        zh = f"{who} 将整张凭证 {facts.piece}{whole_zh}{on_zh} 转让给 {request.to}。"
+    elif facts.price_cents is not None:  # take
+        price = _cents(facts.price_cents) + cur
+        en = (
+            f"{who} sells {amount or 'part'} of piece {facts.piece}{on} to financier {facts.counterparty} "
+            f"for {price}, paid in the same transaction."
+        )
+        zh = (
+            f"{who} 将凭证 {facts.piece}{on_zh} 中的 {amount} 转让给金融机构 {facts.counterparty}，"
+            f"同时收到 {price}（融资）。"
+        )
+    elif request.data[:4] == claim_data(0)[:4]:
+        got = f" (claimable now: {amount})" if amount else ""
+        got_zh = f"（当前可领取 {amount}）" if amount else ""
+        en = f"{who} claims what piece {facts.piece}{on} is owed from settlement{got}."
+        zh = f"{who} 从清算合约领取凭证 {facts.piece}{on_zh} 的兑付款{got_zh}。"
+    else:
+        en = f"{who} asks the relay to call {request.target} with 0x{request.data[:4].hex()}…"
+        zh = f"{who} 请求中继调用 {request.target}（0x{request.data[:4].hex()}…）。"
+    return {"en": en + until, "zh-CN": zh + until_zh}
+
+
 __all__ = [
     "DOMAIN_NAME",
     "DOMAIN_VERSION",
+    "DRAFT_KINDS",
     "KINDS",
     "AcceptPayable",
+    "Addresses",
     "Call",
     "Domain",
+    "Facts",
     "MoveValue",
     "Request",
     "SignedRequest",
     "SplitPiece",
     "TransferPiece",
     "attach_signature",
+    "build_request",
+    "claim_data",
     "deadline_in",
+    "direct_tx",
+    "is_strict_address",
     "parse_typed_data",
     "read_domain",
     "recover_signer",
     "sign_request",
+    "summary",
+    "take_offer_data",
     "wallet_json",
     "wallet_typed_data",
 ]

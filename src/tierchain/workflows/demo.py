@@ -55,6 +55,7 @@ from tierchain.clients.desk import OFFER_TUPLE, Offer
 from tierchain.clients.requests import AcceptPayable, Call, SplitPiece, deadline_in, sign_request
 from tierchain.core.errors import ContractRevert, UsageError
 from tierchain.core.ids import Role, short_id, split_token_id
+from tierchain.core.jsonsafe import js_safe
 from tierchain.core.money import discount_price, format_cents
 from tierchain.invoices import packages as invoices
 from tierchain.workflows.deploy import deploy_all
@@ -618,13 +619,13 @@ def write_report(w3: Web3, result: DemoResult, out_dir: Path, *, home: Path | No
             svg.write_text(report.provenance_svg(db, pid, labels=labels, title=f"payable {label} (id {pid})"))
             files.append(svg)
         positions = out_dir / "positions.csv"
-        positions.write_text(report.export_positions(db, "csv"))
+        positions.write_text(report.export_positions(db, "csv", labels=labels))
         files.append(positions)
         ledger = out_dir / "ledger.csv"
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow(
-            ["step", "kind", "payable_id", "piece", "payer", "payee", "cents", "amount", "tx_hash", "block"]
+            ["step", "kind", "payable_id", "piece", "payer", "payee", "cents", "amount", "tx_hash", "block", "time"]
         )
         for m in result.moves:
             writer.writerow(
@@ -639,6 +640,7 @@ def write_report(w3: Web3, result: DemoResult, out_dir: Path, *, home: Path | No
                     format_cents(m.cents, grouping=False),
                     m.tx_hash,
                     m.block_number,
+                    report.block_time_iso(db, m.block_number),
                 ]
             )
         ledger.write_text(buf.getvalue())
@@ -674,7 +676,7 @@ def write_report(w3: Web3, result: DemoResult, out_dir: Path, *, home: Path | No
             "refused": result.rejected,
         }
         path = out_dir / "report.json"
-        path.write_text(json.dumps(doc, indent=1, default=str))
+        path.write_text(json.dumps(js_safe(doc), indent=1, default=str))  # token ids as strings
         files.insert(0, path)
         return files
     finally:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -70,7 +69,7 @@ def run_story(lib: Contracts, sender: Callable[[int], Sender], keys: list[LocalA
     return Story(pid, root, a, b, c, d, bytes(root_hash))
 
 
-def dump(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
+def dump(conn: Any) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of the events and derived tables, sorted (for comparing two indexes)."""
     out = {}
     for table in ("events", *DERIVED):

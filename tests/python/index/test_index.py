@@ -24,6 +24,7 @@ from tierchain.clients.bundle import Contracts
 from tierchain.core.ids import short_id
 
 MakeIndex = Callable[..., tuple[ix.Index, ix.Indexer]]
+IndexDb = Callable[[str], str | Path]
 
 
 def test_lifecycle_is_indexed_into_pieces_and_history(
@@ -106,7 +107,7 @@ def test_incremental_sync_equals_a_fresh_index(
 
 
 def test_resumed_after_a_stop_midway_without_duplicates(
-    story: Story, make_index: MakeIndex, w3: Web3, lib_deployment: Deployment, tmp_path: Path
+    story: Story, make_index: MakeIndex, w3: Web3, lib_deployment: Deployment, index_db: IndexDb
 ) -> None:
     index, indexer = make_index("stopped", batch_blocks=3)
     first = indexer.sync(max_batches=2)
@@ -114,7 +115,7 @@ def test_resumed_after_a_stop_midway_without_duplicates(
     cursor = index.cursor()
     assert cursor is not None and cursor.block_number < w3.eth.block_number
     index.close()
-    reopened = ix.Index(tmp_path / "stopped.sqlite")  # a new process would do the same
+    reopened = ix.Index(index_db("stopped"))  # a new process would do the same
     again = ix.Indexer.for_deployment(w3, lib_deployment, reopened, batch_blocks=3).sync()
     assert again.events > 0 and again.reorgs == 0
     fresh, fresh_indexer = make_index("fresh")
@@ -167,7 +168,7 @@ KILLED_SYNC = textwrap.dedent(
             time.sleep(60)
 
     ix.Projector.flush = slow_flush
-    index = ix.Index(Path(sys.argv[3]))
+    index = ix.Index(sys.argv[3])
     ix.Indexer.for_deployment(w3, d, index, batch_blocks=3).sync()
     """
 )
@@ -175,9 +176,9 @@ KILLED_SYNC = textwrap.dedent(
 
 def test_a_process_killed_mid_batch_resumes_without_duplicates(
     story: Story, make_index: MakeIndex, w3: Web3, lib_deployment: Deployment, rpc_url: str,
-    lib_home: Path, tmp_path: Path,
+    lib_home: Path, index_db: IndexDb,
 ) -> None:  # fmt: skip
-    db = tmp_path / "killed.sqlite"
+    db = index_db("killed")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     proc = subprocess.Popen(
         [sys.executable, "-c", KILLED_SYNC, rpc_url, str(lib_home), str(db)],

@@ -33,6 +33,7 @@ from tierchain.clients.bundle import Contracts
 from tierchain.core.ids import short_id
 
 MakeIndex = Callable[..., tuple[ix.Index, ix.Indexer]]
+IndexDb = Callable[[str], str | Path]
 
 
 def _money(
@@ -195,13 +196,13 @@ def test_verify_finds_planted_money_differences(
 
 def test_cli_money_queries(
     story: Story, make_index: MakeIndex, lib: Contracts, sender: Callable[[int], Sender],
-    keys: list[LocalAccount], tmp_path: Path,
+    keys: list[LocalAccount], index_db: IndexDb,
 ) -> None:  # fmt: skip
     m = _money(lib, sender, keys, story)
     index, indexer = make_index("cli")
     indexer.sync()
     index.close()
-    db = ["--db", str(tmp_path / "cli.sqlite")]
+    db = ["--db", str(index_db("cli"))]
     runner = CliRunner()
 
     def run(*args: str) -> str:
@@ -226,7 +227,7 @@ def test_cli_money_queries(
 
 def test_a_version_1_index_is_upgraded_from_its_stored_events(
     story: Story, make_index: MakeIndex, lib: Contracts, sender: Callable[[int], Sender],
-    keys: list[LocalAccount], tmp_path: Path,
+    keys: list[LocalAccount], index_db: IndexDb,
 ) -> None:  # fmt: skip
     _money(lib, sender, keys, story)
     index, indexer = make_index("old")
@@ -237,7 +238,7 @@ def test_a_version_1_index_is_upgraded_from_its_stored_events(
             conn.execute(f"DELETE FROM {table}")
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     index.close()
-    path = tmp_path / "old.sqlite"
+    path = index_db("old")
     with pytest.raises(ix.IndexStateError, match="index sync"):
         ix.Index(path, readonly=True)
     upgraded = ix.Index(path)
