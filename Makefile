@@ -46,6 +46,7 @@ $(STAMP_NET): $(STAMP_PY) toolchain/brownie_networks.py
 compile: setup
 	$(BIN)/brownie compile
 	$(BIN)/python -m tierchain.chain.artifacts export-artifacts
+	$(BIN)/python toolchain/build_web.py
 
 ## The whole suite on Ganache (the required chain), started by the run itself.
 test: compile
