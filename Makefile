@@ -7,6 +7,8 @@ STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 STAMP_NET := $(HOME)/.brownie/.tierchain-networks-v1
 # Debian packages the service, index and browser suites need (PostgreSQL server, Chromium, CJK fonts).
+## Production contracts and interfaces (test doubles under contracts/test misbehave on purpose).
+SOL_LINTED := 'contracts/*.sol' 'contracts/lib/*.sol' 'contracts/demo/*.sol' 'interfaces/*.sol'
 SYSTEM_PKGS := postgresql chromium fonts-noto-cjk
 
 export SOLCX_BINARY_PATH := $(CURDIR)/toolchain/solc
@@ -15,7 +17,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # The sources of this checkout win over any editable install (worktrees share one venv).
 export PYTHONPATH := $(CURDIR)/src
 
-.PHONY: system setup compile test test-ganache test-anvil demo bench lint typecheck check clean
+.PHONY: system setup compile test test-fast test-ganache test-anvil demo bench bench-full lint typecheck check clean hooks
 
 setup: $(STAMP_PY) $(STAMP_NODE) $(STAMP_NET) system
 
@@ -51,6 +53,11 @@ test: compile
 
 test-ganache: test
 
+## The inner loop: everything but the tests marked slow (kill matrices, stateful machines, the
+## demo, the browser story), on Anvil. `make test` still runs everything.
+test-fast: compile
+	$(BIN)/brownie test --network tierchain-anvil -m "not slow"
+
 ## The same suite on Anvil (hardfork shanghai).
 test-anvil: compile
 	$(BIN)/brownie test --network tierchain-anvil
@@ -58,15 +65,27 @@ test-anvil: compile
 demo: compile
 	$(BIN)/tierchain demo
 
+## Quick sizes (under 5 minutes); `make bench-full` adds 1,000,000 invoices and 10,000 pieces.
+## Figures a quick run does not measure are kept from the last full run (marked from_run).
 bench: compile
 	$(BIN)/python -m bench
 
+bench-full: compile
+	$(BIN)/python -m bench --full
+
 lint: setup
 	$(BIN)/ruff check src tests scripts bench toolchain
+	$(BIN)/ruff format --check src tests scripts bench toolchain
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	solhint --disc $(SOL_LINTED)
 
 check: lint test
 
+## Generated files only: tracked files (bench/results/*.json among them) are never touched.
 clean:
-	rm -rf build reports .hypothesis bench/results/*.json
+	rm -rf build reports .hypothesis src/tierchain/artifacts bench/results/*.tmp .mypy_cache .ruff_cache
+
+## Installs the git pre-commit hook (ruff, ruff format, mypy, import layers, solhint).
+hooks: setup
+	$(BIN)/pre-commit install

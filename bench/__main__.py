@@ -1,13 +1,21 @@
-"""Run every benchmark: `python -m bench` (what `make bench` runs).
+"""Run every benchmark: `python -m bench` (what `make bench` runs; `make bench-full` adds the
+large sizes with TIERCHAIN_BENCH_FULL=1).
 
 Each bench prints its table and writes bench/results/<name>.json. The chain benches start and
-stop their own Ganache (shanghai), one after the other.
+stop their own chains, one after the other. Each bench runs in its own process group; when this
+runner is stopped (SIGTERM from `timeout`/`kill`, SIGINT from Ctrl-C, SIGHUP) it passes the
+signal on, waits for the bench to stop the chain it started, and only then exits.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import signal
 import subprocess
 import sys
+import time
+from types import FrameType
 
 BENCHES = [
     "bench.bench_gas",
@@ -20,13 +28,43 @@ BENCHES = [
     "bench.bench_settlement",
 ]
 
+_current: subprocess.Popen[bytes] | None = None
 
-def main() -> int:
+
+def _stop_child(signum: int, _frame: FrameType | None) -> None:
+    child = _current
+    if child is not None and child.poll() is None:
+        child.send_signal(signal.SIGTERM)  # the bench unwinds and stops its chain
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+    print(f"bench: stopped by signal {signum}", file=sys.stderr)
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    global _current
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="large sizes too (1,000,000 invoices, 10,000 pieces)")
+    parser.add_argument("only", nargs="*", help="bench module names to run (default: all)")
+    args = parser.parse_args(argv)
+    if args.full:
+        os.environ["TIERCHAIN_BENCH_FULL"] = "1"
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, _stop_child)
+    selected = [m for m in BENCHES if not args.only or m.split(".")[-1] in args.only or m in args.only]
     failed = []
-    for module in BENCHES:
+    started = time.monotonic()
+    for module in selected:
         print(f"\n=== {module}", flush=True)
-        if subprocess.run([sys.executable, "-m", module], check=False).returncode != 0:
+        _current = subprocess.Popen([sys.executable, "-m", module], start_new_session=True)
+        if _current.wait() != 0:
             failed.append(module)
+        _current = None
+    mode = "full" if os.environ.get("TIERCHAIN_BENCH_FULL") == "1" else "quick"
+    print(f"\nbench ({mode}): {len(selected)} benches in {time.monotonic() - started:.0f} s")
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
         return 1

@@ -21,7 +21,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from bench.common import Report
+from bench.common import Report, pick
 from tierchain.chain.local import connect, dev_accounts, start_chain, stop_chain
 from tierchain.chain.sender import Sender, TxRequest
 from tierchain.clients.bundle import Contracts
@@ -89,7 +89,9 @@ def build(
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "9635")))
-    parser.add_argument("--large", type=int, default=10_000, help="pieces of the large payable")
+    parser.add_argument(
+        "--large", type=int, default=pick(1_000, 10_000), help="pieces of the large payable (10,000: make bench-full)"
+    )
     parser.add_argument(
         "--chain", choices=("ganache", "anvil"), default=os.environ.get("BENCH_CHAIN", "anvil"),
         help="local chain (both shanghai: identical gas; Anvil builds 20,000 pieces far faster)",

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from tierchain.core.ids import Role
+
+T = TypeVar("T")
 RESULTS = Path(__file__).resolve().parent / "results"
 
 # What the chain benches share: amounts, the token's three transfer shapes, roles.
@@ -20,7 +25,7 @@ CENTS = 100
 SPLIT = "uint256,address,uint256"  # transferFrom(fromTokenId, to, value): a split
 MOVE = "uint256,uint256,uint256"  # transferFrom(fromTokenId, toTokenId, value): a value move
 WHOLE = "address,address,uint256"  # transferFrom(from, to, tokenId): a whole-piece transfer
-ROLE_CORE, ROLE_SUPPLIER, ROLE_FINANCIER = 2, 4, 8  # Membership role bits (tierchain.core.ids.Role)
+ROLE_CORE, ROLE_SUPPLIER, ROLE_FINANCIER = int(Role.CORE_ENTERPRISE), int(Role.SUPPLIER), int(Role.FINANCIER)
 
 
 def keccak_text(text: str) -> bytes:
@@ -48,16 +53,25 @@ class Report:
         self.results.append(Result(metric, subject, value, unit))
 
     def write(self) -> Path:
+        """Write bench/results/<bench>.json. In quick mode the figures this run did not measure
+        (the full-only sizes) are carried over from the previous file, each marked with the
+        run it came from (``from_run``), so a quick run never erases a full run's figures."""
         RESULTS.mkdir(parents=True, exist_ok=True)
         path = RESULTS / f"{self.bench}.json"
+        results: list[dict[str, Any]] = [r.__dict__ for r in self.results]
+        if not full_mode():
+            results += _carried(path, {(r.metric, r.subject) for r in self.results})
         doc = {
             "bench": self.bench,
             "chain": self.chain,
             "commit": _commit(),
             "when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "results": [r.__dict__ for r in self.results],
+            "mode": "full" if full_mode() else "quick",
+            "results": results,
         }
-        path.write_text(json.dumps(doc, indent=2) + "\n")
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(doc, indent=2) + "\n")
+        tmp.replace(path)
         return path
 
     def print(self) -> None:
@@ -68,6 +82,31 @@ class Report:
             shown = f"{r.value:,}" if isinstance(r.value, int) else f"{r.value:,.4f}"
             table.add_row(r.metric, r.subject, shown, r.unit)
         Console().print(table)
+
+
+def full_mode() -> bool:
+    """``make bench-full`` (``TIERCHAIN_BENCH_FULL=1``) adds the large sizes (1,000,000 invoices,
+    10,000 pieces, ...); ``make bench`` runs the quick sizes only."""
+    return os.environ.get("TIERCHAIN_BENCH_FULL", "") == "1"
+
+
+def pick(quick: T, full: T) -> T:
+    """``full`` in full mode, ``quick`` otherwise."""
+    return full if full_mode() else quick
+
+
+def _carried(path: Path, measured: set[tuple[str, str]]) -> list[dict[str, Any]]:
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    source = f"{old.get('when')} {old.get('commit')}"
+    out = []
+    for r in old.get("results", []):
+        if (r.get("metric"), r.get("subject")) in measured:
+            continue
+        out.append({**r, "from_run": r.get("from_run", source)})
+    return out
 
 
 def _commit() -> str | None:

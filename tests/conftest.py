@@ -214,3 +214,27 @@ def reverts_named(name: str) -> Iterator[None]:
     with pytest.raises(VirtualMachineError) as info:
         yield
     assert str(info.value.revert_msg).startswith(f"{name}:"), info.value.revert_msg
+
+
+# ---------------------------------------------------------------------------- the fast tier
+
+# Tests that are slow as a group: `make test-fast` skips them (`-m "not slow"`), `make test` runs
+# everything. New slow tests are marked where they are written (`@pytest.mark.slow`); these
+# patterns cover the suites that predate the marker.
+SLOW_NODEID_PARTS = (
+    "tests/stateful/",
+    "_stateful.py::",
+    "test_journal.py::test_sigkill_at_every_step_boundary",
+    "test_journal.py::test_rpc_outage",
+    "test_quote.py::test_contract_matches_the_decimal_model",
+    "test_cli_global.py::test_demo",
+    "tests/python/test_workflow.py::",
+    "tests/python/test_invoices_parallel.py::",
+    "[ReferenceERC3525]",
+)
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    for item in items:
+        if any(part in item.nodeid for part in SLOW_NODEID_PARTS):
+            item.add_marker(pytest.mark.slow)

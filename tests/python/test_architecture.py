@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import grimp
 
-from tierchain import __name__ as ROOT
+ROOT = "tierchain"
 
 
 def _graph() -> grimp.ImportGraph:

@@ -1,0 +1,5 @@
+"""`python -m tierchain`: the tierchain command line."""
+
+from tierchain.cli.main import main
+
+main()
