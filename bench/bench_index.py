@@ -18,8 +18,9 @@ tests do: Debian's postgresql 15, skipped with a note when missing): `index.even
 for D = sqlite and postgresql, and the leaf provenance query on both.
 
 Goals (issue 6): >= 1,000 events/s indexed; the full provenance of any piece < 100 ms.
-Environment: BENCH_INDEX_PORT (chain port), BENCH_INDEX_PIECES (default 10,000; e.g. 1000 for a
-quick run; the metric names carry the size).
+Sizes: 1,000 pieces by default (`make bench`), 10,000 with `make bench-full`
+(TIERCHAIN_BENCH_FULL=1); BENCH_INDEX_PIECES overrides both; the metric names carry the size.
+BENCH_INDEX_PORT: the chain's port.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from typing import Any
 from rich.console import Console
 from web3 import Web3
 
-from bench.common import Report
+from bench.common import Report, pick
 from tierchain.audit import index as ix
 from tierchain.audit import report as rp
 from tierchain.chain.abi import call_data
@@ -48,7 +49,7 @@ from tierchain.clients.bundle import Contracts
 from tierchain.core.ids import Role
 from tierchain.workflows.deploy import deploy_all
 
-PIECES = int(os.environ.get("BENCH_INDEX_PIECES", "10000"))
+PIECES = int(os.environ.get("BENCH_INDEX_PIECES") or pick(1_000, 10_000))
 _FAN = max(2, round((PIECES / 10) ** (1 / 3)))
 FANOUT = (_FAN, _FAN, _FAN)  # tier 1 → 2 → 3 → 4 splits per piece; tier 5 fills up to PIECES
 SPLIT_GAS = 160_000  # a split measures ~74-90k; given explicitly so batches skip estimation
