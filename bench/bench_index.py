@@ -13,7 +13,14 @@ pre-signed batches (Sender.send_many), then measures:
   package, descendants, history), descendants of the issued piece (the whole tree), positions
   of one holder, the provenance SVG of the payable (collapsed), and `verify` against the chain.
 
+Then the same events are indexed again into PostgreSQL (a server the bench starts itself, as the
+tests do: Debian's postgresql 15, skipped with a note when missing): `index.events_per_s:db=D`
+for D = sqlite and postgresql, and the leaf provenance query on both.
+
 Goals (issue 6): >= 1,000 events/s indexed; the full provenance of any piece < 100 ms.
+Sizes: 1,000 pieces by default (`make bench`), 10,000 with `make bench-full`
+(TIERCHAIN_BENCH_FULL=1); BENCH_INDEX_PIECES overrides both; the metric names carry the size.
+BENCH_INDEX_PORT: the chain's port.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from typing import Any
 from rich.console import Console
 from web3 import Web3
 
-from bench.common import Report
+from bench.common import Report, pick
 from tierchain.audit import index as ix
 from tierchain.audit import report as rp
 from tierchain.chain.abi import call_data
@@ -42,8 +49,9 @@ from tierchain.clients.bundle import Contracts
 from tierchain.core.ids import Role
 from tierchain.workflows.deploy import deploy_all
 
-FANOUT = (10, 10, 10)  # tier 1 → 2 → 3 → 4 splits per piece; tier 5 fills up to PIECES
-PIECES = 10_000
+PIECES = int(os.environ.get("BENCH_INDEX_PIECES") or pick(1_000, 10_000))
+_FAN = max(2, round((PIECES / 10) ** (1 / 3)))
+FANOUT = (_FAN, _FAN, _FAN)  # tier 1 → 2 → 3 → 4 splits per piece; tier 5 fills up to PIECES
 SPLIT_GAS = 160_000  # a split measures ~74-90k; given explicitly so batches skip estimation
 FACE = 10**12  # cents: 10,000,000,000.00
 SPLIT_VALUES = (10**10, 10**8, 10**6, 10**4)  # value of a new piece per tier 2..5
@@ -115,6 +123,39 @@ def build_tree(w3: Web3, c: Contracts, senders: dict[str, Sender], holders: Sequ
     return sent, time.perf_counter() - started
 
 
+def _postgresql(
+    w3: Web3, deployment: Any, report: Report, console: Console, sample: Sequence[int], events: int
+) -> None:
+    """The same chain indexed from scratch into PostgreSQL, and the leaf provenance query there."""
+    from tests.python.index.pg import PgServer, _free_port, pg_available
+
+    missing = pg_available()
+    if missing:
+        console.print(f"[yellow]PostgreSQL skipped[/]: {missing}")
+        return
+    root = Path(tempfile.mkdtemp(prefix="bench-index-pg-"))
+    server = PgServer(root, _free_port())
+    server.start()
+    try:
+        index = ix.Index(server.new_database("bench"))
+        indexer = ix.Indexer.for_deployment(w3, deployment, index)
+        cpu0 = time.process_time()
+        stats = indexer.sync()
+        cpu = time.process_time() - cpu0
+        assert stats.events == events, (stats.events, events)
+        console.print(f"  postgresql: {stats.events:,} events in {stats.seconds:.2f} s "
+                      f"({stats.events_per_second:,.0f} events/s)")  # fmt: skip
+        report.add("index.events_per_s:db=postgresql", round(stats.events_per_second), "events/s")
+        report.add("index.events_per_cpu_s:db=postgresql", round(stats.events / cpu), "events/s")
+        it = iter(list(sample) * 2)
+        leaf_ms = _median_ms(lambda: ix.provenance(index, next(it)), 50, "pg-leaf")
+        report.add(f"index.provenance_query_ms:db=postgresql,pieces={PIECES}", leaf_ms, "ms")
+        index.close()
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def main() -> None:
     console = Console()
     port = int(os.environ.get("BENCH_INDEX_PORT", "9655"))
@@ -165,6 +206,7 @@ def main() -> None:
         report.add(f"index.events:pieces={PIECES}", stats.events, "events")
         report.add(f"index.sync_s:pieces={PIECES}", round(stats.seconds, 3), "s")
         report.add("index.events_per_s", round(stats.events_per_second), "events/s")
+        report.add("index.events_per_s:db=sqlite", round(stats.events_per_second), "events/s")
         report.add("index.events_per_cpu_s", round(stats.events / sync_cpu), "events/s")
         started = time.perf_counter()
         replayed = ix.rebuild_all(index)
@@ -200,6 +242,7 @@ def main() -> None:
         report.add("index.load_average_1m", round(os.getloadavg()[0], 2), "load")
         assert result.ok, result.differences[:5]
         index.close()
+        _postgresql(w3, deployment, report, console, sample, stats.events)
         report.print()
         console.print(f"wrote {report.write()}")
     finally:

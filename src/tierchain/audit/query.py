@@ -678,7 +678,9 @@ def recourses(index: Index) -> list[RecourseRecord]:
     ]  # fmt: skip
 
 
-def settlement_states(index: Index, *, at: int | None = None, grace_seconds: int = 0) -> list[SettlementRecord]:
+def settlement_states(
+    index: Index, *, at: int | None = None, grace_seconds: int = 0, payable_id: int | None = None
+) -> list[SettlementRecord]:
     """Every payable with its settlement state at ``at`` (default: the last indexed block's
     time).
 
@@ -689,9 +691,12 @@ def settlement_states(index: Index, *, at: int | None = None, grace_seconds: int
     ``paid-after-overdue``, ``overdue``, ``unpaid`` (due, not yet overdue), ``not-due``."""
     now = at if at is not None else _last_timestamp(index)
     conn = index.conn
-    opened = {int(r[0]): int(r[1]) for r in conn.execute("SELECT payable_id, overdue_at FROM accounts")}
+    one = "" if payable_id is None else f" WHERE payable_id = {int(payable_id)}"
+    opened = {int(r[0]): int(r[1]) for r in conn.execute("SELECT payable_id, overdue_at FROM accounts" + one)}
     paid: dict[int, tuple[int, int]] = {}
-    for pid, kind, cents in conn.execute("SELECT payable_id, kind, sum(cents) FROM payments GROUP BY payable_id, kind"):
+    for pid, kind, cents in conn.execute(
+        "SELECT payable_id, kind, sum(cents) FROM payments" + one + " GROUP BY payable_id, kind"
+    ):
         d, g = paid.get(int(pid), (0, 0))
         if kind == "debtor":
             d += int(cents)
@@ -700,14 +705,14 @@ def settlement_states(index: Index, *, at: int | None = None, grace_seconds: int
         paid[int(pid)] = (d, g)
     claimed: dict[int, int] = {}
     for p, c in conn.execute(
-        "SELECT payable_id, sum(cents) FROM claims GROUP BY payable_id UNION ALL "
-        "SELECT payable_id, sum(escrow_cents) FROM recourses GROUP BY payable_id"
+        f"SELECT payable_id, sum(cents) FROM claims{one} GROUP BY payable_id UNION ALL "
+        f"SELECT payable_id, sum(escrow_cents) FROM recourses{one} GROUP BY payable_id"
     ):
         claimed[int(p)] = claimed.get(int(p), 0) + int(c)
-    marked = {int(r[0]) for r in conn.execute("SELECT DISTINCT payable_id FROM overdue_marks")}
+    marked = {int(r[0]) for r in conn.execute("SELECT DISTINCT payable_id FROM overdue_marks" + one)}
     out: list[SettlementRecord] = []
     for pid, debtor, face, maturity in conn.execute(
-        "SELECT payable_id, debtor, face_value, maturity_at FROM payables ORDER BY payable_id"
+        "SELECT payable_id, debtor, face_value, maturity_at FROM payables" + one + " ORDER BY payable_id"
     ).fetchall():
         pid = int(pid)
         d, g = paid.get(pid, (0, 0))
@@ -941,9 +946,8 @@ def settlement_state(
     index: Index, payable_id: int, *, at: int | None = None, grace_seconds: int = 0
 ) -> SettlementRecord:
     """One payable's :class:`SettlementRecord` (what was paid, what is still unpaid, overdue)."""
-    for st in settlement_states(index, at=at, grace_seconds=grace_seconds):
-        if st.payable_id == payable_id:
-            return st
+    for st in settlement_states(index, at=at, grace_seconds=grace_seconds, payable_id=payable_id):
+        return st
     raise NotIndexedError(f"payable {payable_id} is not in the index")
 
 

@@ -74,7 +74,7 @@ def test_exports_write_files(synced: Path, story: Story, runner: CliRunner, tmp_
         result = runner.invoke(cli, [*args, "--out", str(out / name), *db])
         assert result.exit_code == 0, result.output
         assert (out / name).stat().st_size > 0
-    assert (out / "positions.csv").read_text().startswith("holder,piece,token_id")
+    assert (out / "positions.csv").read_text().startswith("holder,holder_name,piece,token_id")
     assert (out / "p.svg").read_text().startswith("<svg")
     stdout = runner.invoke(cli, ["export", "positions", *db])
     assert json.loads(stdout.output)[0]["holder"]

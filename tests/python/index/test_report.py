@@ -60,7 +60,7 @@ def test_provenance_svg_of_a_small_payable(
     assert root.tag.endswith("svg")
     for p in (story.root, story.a, story.b, story.c, story.d):
         assert short_id(p) in svg
-    assert "Tier-3 Workshop" in svg and "FROZEN" in svg and "burned" in svg
+    assert "Tier-3 Workshop" in svg and "FROZEN" in svg and f"merged into {short_id(story.b)}" in svg
     assert svg.count('class="edge path"') == 2  # root → a → c highlighted
     assert "10,000,000.00" in svg
     (tmp_path / "p.svg").write_text(svg)
