@@ -73,7 +73,7 @@ def registration_check(state: CliState) -> RegisteredCheck:
             except sqlite3.Error:
                 continue
             finally:
-                index.conn.close()
+                index.close()
         return answer
 
     return check
