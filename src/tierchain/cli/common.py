@@ -35,7 +35,7 @@ import socket
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -53,17 +53,19 @@ from tierchain.chain.local import (
     DEFAULT_PORTS,
     LOCAL_CHAIN_IDS,
     chain_status,
-    connect,
     dev_accounts,
     free_port,
     start_chain,
 )
+from tierchain.chain.rpc import chain_id_of, open_web3
 from tierchain.chain.sender import DEFAULT_PRIORITY_FEE, Sender
 from tierchain.chain.wallet import find_keystore, read_password_file, unlock
+from tierchain.clients import rules
 from tierchain.clients.bundle import Contracts
-from tierchain.clients.contracts import ZERO_ADDRESS, PayableInfo, PieceInfo
+from tierchain.clients.contracts import PayableInfo, PieceInfo
 from tierchain.core.errors import ContractRevert, UsageError
-from tierchain.core.ids import make_token_id, short_id
+from tierchain.core.ids import short_id
+from tierchain.core.messages import format_instant as format_instant
 from tierchain.core.money import format_cents, parse_cents
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -121,12 +123,12 @@ class CliState:
         tierchain home, started in the background if it is not running."""
         if self._w3 is None:
             self.url = self.rpc or ensure_local_chain(self.stderr())
-            self._w3 = connect(self.url)
+            self._w3 = open_web3(self.url)  # counts round trips; asks the chain id once
         return self._w3
 
     @property
     def chain_id(self) -> int:
-        return int(self.web3().eth.chain_id)
+        return chain_id_of(self.web3())
 
     def deployment(self) -> Deployment:
         """The recorded deployment, verified against the node: chain id, genesis, code."""
@@ -351,18 +353,9 @@ _UINT_RE: Final = re.compile(r"[0-9]{1,78}", re.ASCII)
 
 
 def parse_address(text: str, name: str = "address") -> ChecksumAddress:
-    """A 0x address: all lower/upper case, or mixed case with a correct EIP-55 checksum.
-    A mixed-case address with a wrong checksum is refused (it is a typo, not a style)."""
-    if not isinstance(text, str) or not _ADDRESS_RE.fullmatch(text):
-        shown = str(text)[:50]
-        raise UsageError(f"{name}: {shown!r} is not an address (0x and 40 hex digits)")
-    body = text[2:]
-    checksummed = to_checksum_address(text)
-    if body not in (body.lower(), body.upper()) and checksummed != text:
-        raise UsageError(f"{name}: {text} has a bad EIP-55 checksum (a mistyped character?); copy the address again")
-    if checksummed == ZERO_ADDRESS:
-        raise UsageError(f"{name}: the zero address is not an account")
-    return checksummed
+    """A 0x address; a mixed-case address with a wrong EIP-55 checksum is refused
+    (:func:`tierchain.clients.rules.parse_address`)."""
+    return rules.parse_address(text, name)
 
 
 def parse_instant(text: str, name: str = "date") -> int:
@@ -378,11 +371,6 @@ def parse_instant(text: str, name: str = "date") -> int:
     except ValueError:
         raise UsageError(f"{name}: {text!r} is not a real date-time") from None
     return int(when.timestamp())
-
-
-def format_instant(seconds: int) -> str:
-    """``2027-03-01T00:00:00Z``."""
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_bytes32(text: str, name: str = "hash") -> bytes:
@@ -417,30 +405,9 @@ def parse_payable_id(text: str, c: Contracts) -> PayableInfo:
 
 def resolve_piece(c: Contracts, text: str, name: str = "piece") -> PieceInfo:
     """An existing live piece, given as ``P3#2`` (payable 3, piece 2) or its token id (decimal
-    or 0x hex); read from the chain first."""
-    t = text.strip() if isinstance(text, str) else ""
-    token_id: int | None = None
-    short = _PIECE_RE.fullmatch(t)
-    if short:
-        payable = parse_payable_id(short.group(1), c)
-        index = int(short.group(2))
-        if not 1 <= index <= payable.piece_count:
-            raise UsageError(f"{name}: payable {payable.payable_id} has pieces 1..{payable.piece_count}, not {index}")
-        token_id = make_token_id(payable.maturity_at, payable.payable_id, index)
-    elif _UINT_RE.fullmatch(t):
-        token_id = int(t)
-    elif re.fullmatch(r"0x[0-9a-fA-F]{1,64}", t, re.ASCII):
-        token_id = int(t, 16)
-    if token_id is None or not 0 < token_id < 2**256:
-        raise UsageError(f"{name}: {text[:80]!r} is not a piece (P3#2, or a token id)")
-    try:
-        piece = c.token.piece_of(token_id)
-    except ContractRevert:
-        piece = None
-    if piece is None or not piece.live:
-        shown = short_id(token_id) if token_id >> 96 else str(token_id)
-        raise UsageError(f"{name} {shown} does not exist (never minted, merged or settled)")
-    return piece
+    or 0x hex); read from the chain (:func:`tierchain.clients.rules.parse_piece`)."""
+    ref = rules.parse_piece(text, name)
+    return rules.read(c, pieces=[(ref, name)]).piece(ref)
 
 
 def require_receiver(c: Contracts, address: ChecksumAddress, name: str = "receiver") -> None:
