@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from web3 import HTTPProvider, Web3
 from web3.types import RPCEndpoint, RPCResponse
@@ -41,7 +41,10 @@ class RpcCount:
 
 
 class CountingProvider(HTTPProvider):
-    """An :class:`HTTPProvider` that counts its round trips and keeps the chain id."""
+    """An :class:`HTTPProvider` that counts its round trips (in ``count``, and every provider of
+    the process together in ``CountingProvider.all``) and keeps the chain id."""
+
+    all: ClassVar[RpcCount] = RpcCount()
 
     def __init__(self, endpoint_uri: str, **kwargs: Any) -> None:
         super().__init__(endpoint_uri, **kwargs)
@@ -51,17 +54,19 @@ class CountingProvider(HTTPProvider):
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
         if method == "eth_chainId" and self._chain_id is not None:
             return cast(RPCResponse, {**self._chain_id, "id": self._chain_id.get("id")})
-        self.count.calls += 1
-        self.count.by_method[str(method)] += 1
+        for count in (self.count, CountingProvider.all):
+            count.calls += 1
+            count.by_method[str(method)] += 1
         response = super().make_request(method, params)
         if method == "eth_chainId" and "result" in response:
             self._chain_id = response
         return response
 
     def make_batch_request(self, requests: Any) -> Any:
-        self.count.calls += 1
         names = [str(r[0]) for r in requests]
-        self.count.by_method["batch(" + ",".join(sorted(set(names))) + ")"] += 1
+        for count in (self.count, CountingProvider.all):
+            count.calls += 1
+            count.by_method["batch(" + ",".join(sorted(set(names))) + ")"] += 1
         return super().make_batch_request(requests)
 
 
