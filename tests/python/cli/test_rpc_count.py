@@ -12,14 +12,13 @@ from pathlib import Path
 import pytest
 from eth_account.signers.local import LocalAccount
 
+from tests.python.cli.conftest import SUPPLIER, SUPPLIER2, Run
 from tierchain.chain.deployment import Deployment, load_deployment
 from tierchain.chain.rpc import CountingProvider, RpcCount, counting, open_web3
 from tierchain.chain.sender import Sender
 from tierchain.clients import rules
 from tierchain.clients.bundle import Contracts
 from tierchain.core.ids import short_id
-
-from tests.python.cli.conftest import SUPPLIER, SUPPLIER2, Run
 
 POLL = ("eth_getTransactionReceipt",)
 
