@@ -30,7 +30,8 @@ from tierchain.clients.bundle import Contracts
 from tierchain.clients.contracts import ZERO_ADDRESS, MemberInfo, PayableClient, PayableInfo, PieceInfo
 from tierchain.core.errors import ContractRevert, UsageError
 from tierchain.core.ids import Role, make_token_id, short_id, split_token_id
-from tierchain.core.messages import explain
+from tierchain.core.messages import explain, format_instant
+from tierchain.core.money import format_cents
 
 HOLDER_ROLES: Final = Role.SUPPLIER | Role.FINANCIER | Role.GUARANTOR
 
@@ -419,3 +420,40 @@ def check_issue(c: Contracts, signer: str, *, to: str, value: int, maturity_at: 
         raise NotAllowedError("TradingPaused")
     check_receiver(view, to, "--to")
     return view
+
+
+# ---------------------------------------------------------------------------- plain words
+
+
+def describe_accept(payable: PayableInfo) -> str:
+    """What an AcceptPayable commits its signer to, in words (amount, debtor, maturity)."""
+    return (
+        f"accept payable {payable.payable_id}: {format_cents(payable.face_value)} owed by {payable.debtor}, "
+        f"due {format_instant(payable.maturity_at)}, to {payable.first_creditor}"
+    )
+
+
+def describe_split(view: View, piece: PieceInfo, to: str, value: int) -> str:
+    payable = view.payables[piece.payable_id]
+    return (
+        f"split {format_cents(value)} off piece {short_id(piece.token_id)} ({format_cents(piece.value)} of payable "
+        f"{piece.payable_id}, owed by {payable.debtor}, due {format_instant(payable.maturity_at)}) into a new piece "
+        f"for {to}"
+    )
+
+
+def describe_move(view: View, src: PieceInfo, dst: PieceInfo, value: int) -> str:
+    payable = view.payables[src.payable_id]
+    return (
+        f"move {format_cents(value)} from piece {short_id(src.token_id)} into piece {short_id(dst.token_id)} "
+        f"(held by {dst.owner}) of payable {src.payable_id}, owed by {payable.debtor}, due "
+        f"{format_instant(payable.maturity_at)}"
+    )
+
+
+def describe_transfer(view: View, piece: PieceInfo, to: str) -> str:
+    payable = view.payables[piece.payable_id]
+    return (
+        f"transfer the whole piece {short_id(piece.token_id)} ({format_cents(piece.value)} of payable "
+        f"{piece.payable_id}, owed by {payable.debtor}, due {format_instant(payable.maturity_at)}) to {to}"
+    )
