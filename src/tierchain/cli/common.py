@@ -58,11 +58,12 @@ from tierchain.chain.local import (
     start_chain,
 )
 from tierchain.chain.rpc import chain_id_of, open_web3
-from tierchain.chain.sender import DEFAULT_PRIORITY_FEE, Sender
+from tierchain.chain.sender import DEFAULT_PRIORITY_FEE, Receipt, Sender
 from tierchain.chain.wallet import find_keystore, read_password_file, unlock
 from tierchain.clients import rules
 from tierchain.clients.bundle import Contracts
 from tierchain.clients.contracts import PayableInfo, PieceInfo
+from tierchain.clients.requests import Call, sign_request, wallet_typed_data
 from tierchain.core.errors import ContractRevert, UsageError
 from tierchain.core.ids import short_id
 from tierchain.core.messages import format_instant as format_instant
@@ -174,14 +175,25 @@ class CliState:
         address = self.signer_address()
         if self.dev_account is not None:
             return dev_accounts()[self.dev_account]
-        entry = find_keystore(address)
-        if self.password_file is not None:
-            password = read_password_file(self.password_file)
-        else:
-            password = click.prompt(f"password for {address}", hide_input=True, err=True, show_default=False)
-        account = unlock(entry.address, password)
-        del password
-        return account
+        return unlock_keystore(address, self.password_file)
+
+    def other_account(
+        self, address: str | None, password_file: str | None, dev_account: int | None, role: str
+    ) -> LocalAccount:
+        """A second key of the command (a relayer): a keystore (``address``) or, on a local
+        chain only, development key ``dev_account``."""
+        if (address is None) == (dev_account is None):
+            raise UsageError(f"the {role}: give either its keystore address or its development key number")
+        if address is not None:
+            return unlock_keystore(parse_address(address, role), password_file)
+        chain_id = self.chain_id
+        if chain_id not in LOCAL_CHAIN_IDS:
+            raise UsageError(
+                f"the {role}: development keys are public, allowed only on local chains (ids "
+                f"{sorted(LOCAL_CHAIN_IDS)}), this is chain {chain_id}; give a keystore address"
+            )
+        assert dev_account is not None
+        return dev_accounts()[dev_account]
 
     def make_sender(self, account: LocalAccount, **kwargs: Any) -> Sender:
         """A Sender for ``account`` with the fee mode, confirmations and timeout chosen."""
@@ -225,6 +237,96 @@ class CliState:
             TimeElapsedColumn(), console=self.stderr(), transient=True,
             disable=self.json or not sys.stderr.isatty(),
         )  # fmt: skip
+
+
+def unlock_keystore(address: str, password_file: str | None) -> LocalAccount:
+    """The keystore of ``address`` unlocked with the password file's first line or a hidden
+    prompt."""
+    entry = find_keystore(address)
+    if password_file is not None:
+        password = read_password_file(password_file)
+    else:
+        password = click.prompt(f"password for {entry.address}", hide_input=True, err=True, show_default=False)
+    account = unlock(entry.address, password)
+    del password
+    return account
+
+
+def relay_options(f: F) -> F:
+    """Options of a command that can go through the relay (``--relay``): who relays and pays
+    the gas, or where the signed or the unsigned request goes instead."""
+    options = (
+        click.option("--relay", "relayed", is_flag=True,
+                     help="only sign a Call request; a relayer sends it and pays the gas"),
+        click.option("--relayer-from", default=None, metavar="ADDRESS",
+                     help="with --relay: relay at once with this keystore account (the operator)"),
+        click.option("--relayer-password-file", default=None, metavar="PATH",
+                     help="with --relayer-from: its password file [default: hidden prompt]"),
+        click.option("--relayer-dev-account", type=click.IntRange(0, 19), default=None, metavar="N",
+                     help="with --relay on a local chain: relay at once with development key N (the operator: 1)"),
+        click.option("--signed-output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="with --relay: write the signed request here for `tierchain request relay`"),
+        click.option("--typed-data-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="with --relay: write the UNSIGNED typed data here for a browser wallet "
+                          "(eth_signTypedData_v4); nothing is signed"),
+    )  # fmt: skip
+    return _apply(f, options)
+
+
+@dataclass(frozen=True)
+class RelayChoice:
+    """What ``relay_options`` gathered."""
+
+    relayer_from: str | None = None
+    relayer_password_file: str | None = None
+    relayer_dev_account: int | None = None
+    signed_output: Path | None = None
+    typed_data_out: Path | None = None
+
+
+def relayed_call(
+    state: CliState, c: Contracts, target: ChecksumAddress, data: bytes, summary: str, how: RelayChoice
+) -> Receipt | None:
+    """Send ``data`` to ``target`` as the signer's relayed ``Call``: write its unsigned typed
+    data (``typed_data_out``, for a browser wallet), or sign it and write it (``signed_output``),
+    or sign it and relay it at once (a relayer's keystore or, locally, a development key).
+    Returns the receipt when relayed here, else None."""
+    outputs = [how.signed_output, how.typed_data_out]
+    relayers = [how.relayer_from, how.relayer_dev_account]
+    if sum(x is not None for x in outputs + relayers) != 1:
+        raise UsageError(
+            "--relay needs exactly one of --relayer-from ADDRESS, --relayer-dev-account N (local chains), "
+            "--signed-output FILE or --typed-data-out FILE"
+        )
+    relay = c.relay
+    if not relay.is_target_allowed(target):
+        raise UsageError(f"the relay {relay.address} does not forward calls to {target}")
+    signer = state.signer_address()
+    now = int(state.web3().eth.get_block("latest")["timestamp"])
+    request = Call(signer, target, data, relay.nonce_of(signer), now + 3_600)
+    domain = relay.domain(state.chain_id)
+    if how.typed_data_out is not None:
+        doc = {"summary": summary, **wallet_typed_data(request, domain)}
+        how.typed_data_out.write_text(json.dumps(doc, indent=1) + "\n")
+        state.emit(
+            {"typed_data": str(how.typed_data_out), "signer": signer, "summary": summary},
+            f"unsigned Call of {signer} written to {how.typed_data_out} ({summary}); sign it with a wallet "
+            "(eth_signTypedData_v4), then `tierchain request relay FILE --signature 0x...`",
+        )
+        return None
+    signed = sign_request(request, domain, state.account())
+    if how.signed_output is not None:
+        how.signed_output.write_text(signed.to_json() + "\n")
+        state.emit(
+            {"signed_request": str(how.signed_output), "signer": signer, "summary": summary},
+            f"signed a Call of {signer} ({summary}), written to {how.signed_output}; the operator relays it "
+            "with `tierchain request relay`",
+        )
+        return None
+    relayer = state.make_sender(
+        state.other_account(how.relayer_from, how.relayer_password_file, how.relayer_dev_account, "relayer")
+    )
+    return relay.relay(relayer, signed)
 
 
 def json_default(value: Any) -> Any:

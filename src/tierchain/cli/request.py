@@ -151,7 +151,7 @@ def sign(state: CliState, typed_data_file: Path, output: Path | None) -> None:
       tierchain request sign req.json --dev-account 3 -o signed.json
     """
     if state.has_signer() is False:
-        raise UsageError("give --from ADDRESS (a keystore) or, for a local chain, --dev-account N")
+        raise UsageError("give exactly one of --from ADDRESS (a keystore) or, for a local chain, --dev-account N")
     request, domain = parse_typed_data(typed_data_file.read_text())
     if state.dev_account is not None and domain.chain_id not in LOCAL_CHAIN_IDS:
         raise UsageError(

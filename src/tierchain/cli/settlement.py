@@ -10,6 +10,7 @@ anything is signed (exit code 2); what slips through is a decoded contract rever
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -18,12 +19,20 @@ from rich.console import Console
 from rich.table import Table
 
 from tierchain.chain.abi import call_data
-from tierchain.chain.local import LOCAL_CHAIN_IDS, dev_accounts
-from tierchain.cli.common import CliState, command_options, format_instant, parse_payable_id, pass_state, resolve_piece
+from tierchain.cli.common import (
+    CliState,
+    RelayChoice,
+    command_options,
+    format_instant,
+    parse_payable_id,
+    pass_state,
+    relay_options,
+    relayed_call,
+    resolve_piece,
+)
 from tierchain.cli.financing import chain_time
 from tierchain.clients.bundle import Contracts
 from tierchain.clients.contracts import ZERO_ADDRESS, PayableInfo, PieceInfo
-from tierchain.clients.requests import Call, deadline_in, sign_request
 from tierchain.clients.settlement import MAX_UINT256, PayableSettlement
 from tierchain.core.errors import AmountError, UsageError
 from tierchain.core.ids import Role, short_id
@@ -187,27 +196,29 @@ def _check_claim(state: CliState, c: Contracts, piece: PieceInfo, holder: Checks
 @settlement.command("claim")
 @command_options
 @click.argument("piece")
-@click.option("--relay", "relayed", is_flag=True, help="sign a Call request; the operator relays it and pays the gas")
-@click.option("--relayer-dev-account", type=click.IntRange(0, 19), default=1, show_default=True, metavar="N",
-              help="with --relay on a local chain: the development key that relays (the operator)")  # fmt: skip
+@relay_options
 @pass_state
-def claim(state: CliState, piece: str, relayed: bool, relayer_dev_account: int) -> None:
+def claim(
+    state: CliState, piece: str, relayed: bool, relayer_from: str | None, relayer_password_file: str | None,
+    relayer_dev_account: int | None, signed_output: Path | None, typed_data_out: Path | None,
+) -> None:  # fmt: skip
     """The holder claims what PIECE is owed now (the whole piece is burnt once fully paid)."""
     c = state.contracts()
     p = resolve_piece(c, piece)
     holder = state.signer_address()
     owed = _check_claim(state, c, p, holder)
+    how = RelayChoice(relayer_from, relayer_password_file, relayer_dev_account, signed_output, typed_data_out)
+    if not relayed and how != RelayChoice():
+        raise UsageError("--relayer-*, --signed-output and --typed-data-out go with --relay")
     if relayed:
-        if state.chain_id not in LOCAL_CHAIN_IDS:
-            raise UsageError("--relay here relays with a development key: local chains only; "
-                             "use `tierchain request` on other chains")  # fmt: skip
+        if how == RelayChoice():
+            how = RelayChoice(relayer_dev_account=1)  # as before: the operator's development key (local only)
         data = call_data("Settlement", "claim(uint256)", p.token_id)
-        relay = c.relay
-        if not relay.is_target_allowed(c.settlement.address):
-            raise UsageError(f"the relay {relay.address} does not forward calls to settlement {c.settlement.address}")
-        request = Call(holder, c.settlement.address, data, relay.nonce_of(holder), deadline_in(state.web3(), 3_600))
-        signed = sign_request(request, relay.domain(state.chain_id), state.account())
-        receipt = relay.relay(state.make_sender(dev_accounts()[relayer_dev_account]), signed)
+        summary = f"claim {format_cents(owed)} owed now on piece {short_id(p.token_id)} from settlement"
+        relayed_receipt = relayed_call(state, c, c.settlement.address, data, summary, how)
+        if relayed_receipt is None:
+            return
+        receipt = relayed_receipt
         cents = int(receipt.event("Claimed").args["cents"])
     else:
         receipt = c.settlement.claim_receipt(state.signer(), p.token_id)
