@@ -118,9 +118,9 @@ def test_typed_data_checks_like_payables(runner, lib, w3, sender, keys, rpc_url,
     # unknown pieces and payables are refused
     out = runner.invoke(cli, [*base[:2], "split", *base[2:], "--from", supplier, "--piece", f"P{payable_id}#7",
                               "--to", other, "--amount", "100.00"])  # fmt: skip
-    assert out.exit_code == 2 and f"payable {payable_id} has pieces 1..1, not 7" in out.output
+    assert out.exit_code == 20 and f"payable {payable_id} has pieces 1..1, not 7" in out.output
     out = runner.invoke(cli, [*base[:2], "accept", *base[2:], "--from", supplier, "--payable", "999"])
-    assert out.exit_code == 2 and "payable 999 does not exist" in out.output
+    assert out.exit_code == 20 and "payable 999 does not exist" in out.output
     # a piece someone else holds: the signer's words from payables
     out = runner.invoke(cli, [*base[:2], "transfer", *base[2:], "--from", other, "--piece", f"P{payable_id}#1",
                               "--to", supplier])  # fmt: skip

@@ -490,18 +490,15 @@ def parse_value(text: str, name: str = "amount") -> int:
 
 
 def parse_payable_id(text: str, c: Contracts) -> PayableInfo:
-    """An existing payable, by its number (read from the chain first)."""
-    t = text.strip().upper().removeprefix("P") if isinstance(text, str) else ""
-    if not _UINT_RE.fullmatch(t) or int(t) == 0 or int(t) >= 2**64:
-        raise UsageError(f"payable: {text!r} is not a payable number (1, 2, ... or P1)")
-    payable_id = int(t)
+    """An existing payable, by its number (``3`` or ``P3``), read from the chain; a bad or
+    unknown one is a :class:`~tierchain.clients.rules.PieceError` (exit code 20)."""
+    payable_id = rules.parse_payable_number(text, "payable")
     try:
         info = c.token.payable_of(payable_id)
     except ContractRevert:
         info = None
     if info is None or info.status == "none":
-        count = c.token.payable_count()
-        raise UsageError(f"payable {payable_id} does not exist (payables issued: {count})")
+        raise rules.PieceError("UnknownPayable", payableId=payable_id, count=c.token.payable_count())
     return info
 
 

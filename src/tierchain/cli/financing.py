@@ -85,6 +85,11 @@ def parse_rate(text: str, name: str = "--rate") -> int:
     if match is None:
         raise UsageError(f"{name} {str(text)[:30]!r}: write a percent like 6.5% or basis points like 650bps")
     number, unit = match.groups()
+    places = len(number.partition(".")[2])
+    if unit == "%" and places > 2:
+        raise AmountError(f"{name} {text!r} has {places} decimals; a rate in percent allows at most 2 (0.01 % = 1 bps)")
+    if unit != "%" and places:
+        raise AmountError(f"{name} {text!r}: basis points are whole numbers (650bps = 6.5%)")
     bps = int(parse_units(number, 2 if unit == "%" else 0, name=name, allow_zero=True))
     if bps > MAX_RATE_BPS:
         raise AmountError(f"{name} {text!r} is above {MAX_RATE_BPS} bps (100 %)")

@@ -45,13 +45,18 @@ def _echo_json(obj: Any) -> None:
 # ---------------------------------------------------------------------------- opening
 
 
-def _connect(rpc: str) -> Web3:
-    from tierchain.chain.local import connect
+def _connect(rpc: str | None) -> Web3:
+    """The connection of the chain options: ``--rpc`` here or on the group, else the local
+    chain (started if needed), as for every command."""
+    from tierchain.cli.common import get_state
 
-    return connect(rpc)
+    state = get_state()
+    if rpc:
+        state.rpc = rpc
+    return state.web3()
 
 
-def _indexer(rpc: str, db: Path | None, batch_blocks: int, confirmations: int) -> ix.Indexer:
+def _indexer(rpc: str | None, db: Path | None, batch_blocks: int, confirmations: int) -> ix.Indexer:
     from tierchain.chain.deployment import load_deployment
 
     w3 = _connect(rpc)
@@ -71,7 +76,7 @@ def _open_read(db: Path | None, chain_id: int | None) -> ix.Index:
     if len(found) == 1:
         return ix.Index(found[0], readonly=True)
     if not found:
-        raise ix.IndexStateError(f"no index under {folder}: run `tierchain index sync --rpc URL` first")
+        raise ix.IndexStateError(f"no index under {folder}: run `tierchain index sync` first")
     ids = ", ".join(p.stem for p in found)
     raise ix.IndexStateError(f"several indexes under {folder} (chains {ids}): pass --chain-id")
 
@@ -80,7 +85,10 @@ _db_opt = click.option(
     "--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="index database (default: <home>/index/<chainId>.sqlite)",
 )  # fmt: skip
-_rpc_opt = click.option("--rpc", required=True, help="JSON-RPC URL, e.g. http://127.0.0.1:8545")
+_rpc_opt = click.option(
+    "--rpc", default=None, envvar="TIERCHAIN_RPC", metavar="URL",
+    help="JSON-RPC URL [default: the local chain, started if needed]",
+)  # fmt: skip
 _chain_opt = click.option("--chain-id", type=int, default=None, help="which chain's index")
 _json_opt = click.option("--json", "as_json", is_flag=True, help="machine-readable JSON output")
 _batch_opt = click.option(
@@ -120,7 +128,7 @@ def _stats_line(s: ix.SyncStats) -> str:
 @click.option("--to-block", type=int, default=None, help="stop at this block")
 @_json_opt
 def index_sync(
-    rpc: str, db: Path | None, batch_blocks: int, confirmations: int, to_block: int | None,
+    rpc: str | None, db: Path | None, batch_blocks: int, confirmations: int, to_block: int | None,
     as_json: bool,
 ) -> None:  # fmt: skip
     """Index new blocks up to the head (resumes where the last run stopped)."""
@@ -144,7 +152,7 @@ def index_sync(
 @click.option("--max-seconds", type=click.FloatRange(0), default=None,
               help="stop after this long (default: until Ctrl-C)")  # fmt: skip
 def index_follow(
-    rpc: str, db: Path | None, batch_blocks: int, confirmations: int, poll: float,
+    rpc: str | None, db: Path | None, batch_blocks: int, confirmations: int, poll: float,
     max_seconds: float | None,
 ) -> None:  # fmt: skip
     """Keep the index up to date with the chain (polling) until Ctrl-C."""
@@ -170,7 +178,7 @@ def index_follow(
 @_rpc_opt
 @_db_opt
 @_json_opt
-def index_verify(rpc: str, db: Path | None, as_json: bool) -> None:
+def index_verify(rpc: str | None, db: Path | None, as_json: bool) -> None:
     """Recompute positions from chain state and report every difference (exit 9 if any)."""
     w3 = _connect(rpc)
     chain_id = w3.eth.chain_id

@@ -53,8 +53,16 @@ class InputError(RuleError):
     """A malformed input: an address, a piece name, a payable number."""
 
 
-class NotFoundError(RuleError):
-    """A payable or piece that does not exist (never minted, merged or settled)."""
+class PieceError(RuleError):
+    """A piece or payable name that names nothing: malformed (``P3#x``), or a payable or piece
+    that does not exist (never minted, merged or settled). One exit code for a bad piece in
+    every command: 20."""
+
+    exit_code = 20
+
+
+NotFoundError = PieceError
+"""The former name of :class:`PieceError`."""
 
 
 class NotAllowedError(RuleError):
@@ -88,7 +96,7 @@ def parse_payable_number(text: object, name: str = "payable") -> int:
     """``3`` or ``P3``."""
     t = text.strip().upper().removeprefix("P") if isinstance(text, str) else str(text)
     if not _UINT_RE.fullmatch(t) or int(t) == 0 or int(t) >= 2**64:
-        raise UsageError(f"{name}: {str(text)[:40]!r} is not a payable number (1, 2, ... or P1)")
+        raise PieceError("BadPayableName", name=name, text=str(text)[:40])
     return int(t)
 
 
@@ -121,7 +129,7 @@ def parse_piece(text: object, name: str = "piece") -> PieceRef:
         if parts.payable_id and parts.index:
             return PieceRef(t, parts.payable_id, parts.index, token_id)
         raise NotFoundError("UnknownPiece", name=name, shown=str(token_id))  # no payable in it
-    raise InputError("BadPieceName", name=name, text=str(text)[:80])
+    raise PieceError("BadPieceName", name=name, text=str(text)[:80])
 
 
 # ---------------------------------------------------------------------------- one batch of reads

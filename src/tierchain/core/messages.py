@@ -40,6 +40,7 @@ MESSAGES: Final[dict[str, str]] = {
     "BadChecksum": "{name}: {text} has a bad EIP-55 checksum (a mistyped character?); copy the address again",
     "ZeroAddress": "{name}: the zero address is not an account",
     "BadPieceName": "{name}: {text!r} is not a piece (P3#2, or a token id)",
+    "BadPayableName": "{name}: {text!r} is not a payable number (1, 2, ... or P1)",
     "UnknownPayable": "payable {payableId} does not exist (payables issued: {count})",
     "NoSuchPieceIndex": "{name}: payable {payableId} has pieces 1..{pieceCount}, not {index}",
     "UnknownPiece": "{name} {shown} does not exist (never minted, merged or settled)",

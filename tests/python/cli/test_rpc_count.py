@@ -97,11 +97,10 @@ def test_parse_piece_one_parser() -> None:
     tid = (1_900_000_000 << 96) | (3 << 32) | 2
     assert rules.parse_piece(str(tid)).token_id == tid
     assert rules.parse_piece(hex(tid)).payable_id == 3
-    for bad in ("P3", "#2", "P3#", "x", "", "P3#2#1", "-1"):
-        with pytest.raises(rules.InputError):
+    for bad in ("P3", "#2", "P3#", "x", "", "P3#2#1", "-1", "12345"):  # 12345: no payable in it
+        with pytest.raises(rules.PieceError) as err:
             rules.parse_piece(bad)
-    with pytest.raises(rules.NotFoundError):
-        rules.parse_piece("12345")  # a number with no payable in it
+        assert err.value.exit_code == 20  # one exit code for a bad piece, in every command
 
 
 def test_parse_address_refuses_bad_checksum() -> None:
@@ -111,3 +110,15 @@ def test_parse_address_refuses_bad_checksum() -> None:
     with pytest.raises(rules.InputError) as err:
         rules.parse_address(bad, "--to")
     assert err.value.rule == "BadChecksum" and "--to" in str(err.value)
+
+
+def test_rate_parser_speaks_of_rates_not_tokens() -> None:
+    """Issue 14 item 10: the rate parser's error no longer speaks of "this token"."""
+    from tierchain.cli.financing import parse_rate
+    from tierchain.core.errors import AmountError
+
+    assert parse_rate("6.5%") == 650 and parse_rate("650bps") == 650
+    for bad, words in (("6.555%", "a rate in percent allows at most 2"), ("650.5bps", "basis points are whole")):
+        with pytest.raises(AmountError) as err:
+            parse_rate(bad)
+        assert words in str(err.value) and "token" not in str(err.value)
