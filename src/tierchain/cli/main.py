@@ -41,6 +41,7 @@ from tierchain.cli.common import (
     pass_state,
     piece_json,
 )
+from tierchain.cli.examples import apply_examples
 from tierchain.cli.financing import financing
 from tierchain.cli.index import index_commands
 from tierchain.cli.invoices import invoices
@@ -388,3 +389,5 @@ for _command in JOURNAL_COMMANDS:
 
 if __name__ == "__main__":
     main(prog_name="tierchain")
+
+apply_examples(main)  # every command's --help ends with one real example (cli/examples.py)

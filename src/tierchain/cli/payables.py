@@ -219,12 +219,7 @@ def issue(
 @command_options
 @pass_state
 def accept(state: CliState, payable: int) -> None:
-    """Accept an issued PAYABLE (签收); the first creditor signs.
-
-    \b
-    Example:
-      tierchain payables accept P1 --dev-account 3
-    """
+    """Accept an issued PAYABLE (签收); the first creditor signs."""
     c = state.contracts()
     view = rules.check_accept(c, state.signer_address(), payable)
     receipt = c.token.accept(view.prime(state.signer()), payable)
@@ -242,12 +237,7 @@ def accept(state: CliState, payable: int) -> None:
 @command_options
 @pass_state
 def split(state: CliState, piece: rules.PieceRef, receiver: ChecksumAddress, amount: int) -> None:
-    """Split --amount off PIECE into a new piece for --to (拆分).
-
-    \b
-    Example:
-      tierchain payables split P1#1 --to 0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65 --amount 2500.00 --dev-account 3
-    """
+    """Split --amount off PIECE into a new piece for --to (拆分)."""
     c = state.contracts()
     view = rules.check_split(c, state.signer_address(), piece, receiver, amount)
     p = view.piece(piece)
@@ -267,12 +257,7 @@ def split(state: CliState, piece: rules.PieceRef, receiver: ChecksumAddress, amo
 @command_options
 @pass_state
 def transfer(state: CliState, piece: rules.PieceRef, receiver: ChecksumAddress) -> None:
-    """Transfer the whole PIECE to --to (流转).
-
-    \b
-    Example:
-      tierchain payables transfer P1#2 --to 0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc --dev-account 4
-    """
+    """Transfer the whole PIECE to --to (流转)."""
     c = state.contracts()
     view = rules.check_transfer(c, state.signer_address(), piece, receiver)
     p = view.piece(piece)
@@ -288,12 +273,7 @@ def transfer(state: CliState, piece: rules.PieceRef, receiver: ChecksumAddress) 
 @command_options
 @pass_state
 def move(state: CliState, from_piece: rules.PieceRef, to_piece: rules.PieceRef, amount: int) -> None:
-    """Move --amount from FROM_PIECE into the existing TO_PIECE of the same payable.
-
-    \b
-    Example:
-      tierchain payables move P1#1 P1#2 --amount 100.00 --dev-account 3
-    """
+    """Move --amount from FROM_PIECE into the existing TO_PIECE of the same payable."""
     c = state.contracts()
     view = rules.check_move(c, state.signer_address(), from_piece, to_piece, amount)
     src, dst = view.piece(from_piece), view.piece(to_piece)
@@ -312,12 +292,7 @@ def move(state: CliState, from_piece: rules.PieceRef, to_piece: rules.PieceRef, 
 @command_options
 @pass_state
 def merge(state: CliState, from_piece: rules.PieceRef, to_piece: rules.PieceRef) -> None:
-    """Merge all of FROM_PIECE into TO_PIECE (same owner, same payable); FROM_PIECE is burned.
-
-    \b
-    Example:
-      tierchain payables merge P1#3 P1#2 --dev-account 5
-    """
+    """Merge all of FROM_PIECE into TO_PIECE (same owner, same payable); FROM_PIECE is burned."""
     c = state.contracts()
     view = rules.check_merge(c, state.signer_address(), from_piece, to_piece)
     src, dst = view.piece(from_piece), view.piece(to_piece)

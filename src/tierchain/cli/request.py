@@ -86,11 +86,6 @@ def typed_data(
 ) -> None:
     """Write the EIP-712 typed data (eth_signTypedData_v4 JSON) of a request, checked first as
     ``payables`` checks it, with a plain-language "summary".
-
-    \b
-    Example:
-      tierchain request typed-data split --from 0x90F79bf6EB2c4f870365E785982E1f101E93b906 \\
-        --piece P1#1 --to 0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65 --amount 250.00 -o req.json
     """
     if signer is None:
         raise UsageError("typed-data needs --from ADDRESS: the member who will sign")
@@ -145,10 +140,6 @@ def typed_data(
 def sign(state: CliState, typed_data_file: Path, output: Path | None) -> None:
     """Sign typed data offline with a keystore (--from) or, for a local chain, a development
     key; write the signed request JSON.
-
-    \b
-    Example:
-      tierchain request sign req.json --dev-account 3 -o signed.json
     """
     if state.has_signer() is False:
         raise UsageError("give exactly one of --from ADDRESS (a keystore) or, for a local chain, --dev-account N")
@@ -188,10 +179,6 @@ def sign(state: CliState, typed_data_file: Path, output: Path | None) -> None:
 def relay_cmd(state: CliState, signed_file: Path, signature: str | None, contract_signer: bool) -> None:
     """Check a signed request and relay it; the relayer (--from, a keystore; on a local chain
     --dev-account N, default 1: the operator) pays the gas.
-
-    \b
-    Example:
-      tierchain request relay signed.json --dev-account 1
     """
     text = signed_file.read_text()
     if signature is None:
