@@ -19,6 +19,7 @@ from web3 import Web3
 
 from tierchain.audit import index as ix
 from tierchain.audit import report
+from tierchain.clients import rules
 from tierchain.core.ids import short_id
 from tierchain.core.money import format_cents
 
@@ -251,8 +252,12 @@ def _piece_line(p: ix.PieceRecord, prefix: str = "") -> str:
 def query_piece(piece_ref: str, db: Path | None, chain_id: int | None, as_json: bool) -> None:
     """Provenance of a piece (P1#3 or a token id): ancestors, payable, package, descendants,
     history."""
+    rules.parse_piece(piece_ref)  # one piece-name parser, one exit code (20) for a bad piece
     with _open_read(db, chain_id) as index:
-        prov = ix.provenance(index, piece_ref)
+        try:
+            prov = ix.provenance(index, piece_ref)
+        except ix.NotIndexedError as exc:
+            raise rules.PieceError("PieceNotIndexed", detail=str(exc)) from None
     if as_json:
         _echo_json(prov)
         return

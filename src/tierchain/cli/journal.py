@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -17,7 +16,7 @@ from rich.table import Table
 from tierchain.chain.local import LOCAL_CHAIN_IDS, dev_accounts
 from tierchain.chain.sender import Sender
 from tierchain.chain.wallet import find_keystore
-from tierchain.cli.common import CliState, chain_options, pass_state, unlock_keystore
+from tierchain.cli.common import CliState, chain_options, format_instant, pass_state, unlock_keystore
 from tierchain.cli.types import ADDRESS
 from tierchain.core.errors import UsageError, WalletError
 from tierchain.workflows.journal import Journal, WorkflowEnv, build_workflow, kinds, resume_recorded
@@ -26,7 +25,7 @@ LIFECYCLE_TENOR_SECONDS = 90 * 86_400
 
 
 def _when(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return format_instant(int(ts))  # the one time format of every output
 
 
 def _env(state: CliState, password_file: str | None = None) -> WorkflowEnv:

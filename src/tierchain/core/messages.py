@@ -43,6 +43,7 @@ MESSAGES: Final[dict[str, str]] = {
     "BadPayableName": "{name}: {text!r} is not a payable number (1, 2, ... or P1)",
     "UnknownPayable": "payable {payableId} does not exist (payables issued: {count})",
     "NoSuchPieceIndex": "{name}: payable {payableId} has pieces 1..{pieceCount}, not {index}",
+    "PieceNotIndexed": "{detail}",
     "UnknownPiece": "{name} {shown} does not exist (never minted, merged or settled)",
     "NotPieceOwner": "piece {tokenId:piece} belongs to {owner}, not to the signer {signer}",
     "PieceFrozen": "piece {tokenId:piece} is frozen by a regulator",

@@ -27,3 +27,32 @@ def test_examples_parse() -> None:
         words = shlex.split(EXAMPLES[path])[1 + len(path.split()) :]
         ctx = cmd.make_context(path, list(words), resilient_parsing=True)
         assert not ctx.args, (path, ctx.args)
+
+
+def test_exit_codes_in_the_docs_agree_with_the_cli() -> None:
+    """docs/CLI.md's exit-code table and docs/INDEX.md's sentence name the codes the classes carry."""
+    import re
+    from pathlib import Path
+
+    from tierchain.audit import index as ix
+    from tierchain.audit import trace
+    from tierchain.clients import rules
+    from tierchain.core import errors
+
+    root = Path(__file__).resolve().parents[3]
+    known = {**vars(errors), **vars(rules), **vars(ix), **vars(trace)}
+    checked = 0
+    for line in (root / "docs" / "CLI.md").read_text().splitlines():
+        row = re.match(r"\| (\d+) \| (.*?) \|", line)
+        if not row:
+            continue
+        for name in re.findall(r"`(\w+)`", row.group(2)):
+            cls = known.get(name)
+            if isinstance(cls, type) and issubclass(cls, errors.TierchainError):
+                assert cls.exit_code == int(row.group(1)), (name, cls.exit_code, line)
+                checked += 1
+    assert checked >= 12
+    text = " ".join((root / "docs" / "INDEX.md").read_text().split())
+    assert f"{ix.IndexStateError.exit_code} index state" in text
+    assert f"{ix.IndexMismatchError.exit_code} verify found differences" in text
+    assert f"{rules.PieceError.exit_code} a bad piece name" in text
