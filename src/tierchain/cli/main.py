@@ -53,6 +53,7 @@ from tierchain.cli.settlement import settlement
 from tierchain.cli.trace import trace as trace_command
 from tierchain.cli.wallet import wallet
 from tierchain.core.errors import ChainError, DeploymentError, TierchainError, UsageError
+from tierchain.core.messages import message_of
 from tierchain.core.money import format_units
 from tierchain.workflows.deploy import deploy_all
 
@@ -67,7 +68,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except TierchainError as exc:
-            _fail(ctx, str(exc), exc.exit_code, type(exc).__name__)
+            _fail(ctx, message_of(exc), exc.exit_code, type(exc).__name__)
         except requests.exceptions.RequestException as exc:
             _fail(ctx, f"lost the JSON-RPC node ({type(exc).__name__})", ChainError.exit_code,
                   "ChainError")  # fmt: skip

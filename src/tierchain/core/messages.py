@@ -187,3 +187,15 @@ def explain(name: str, values: Mapping[str, Any]) -> str | None:
         return _FORMATTER.format(template, **values)
     except (KeyError, IndexError, ValueError, TypeError):
         return None
+
+
+def message_of(exc: BaseException) -> str:
+    """The one line shown for ``exc``: a contract's custom error as ``Name: sentence`` from the
+    table (its raw values when the table has no sentence), anything else as its text."""
+    from tierchain.core.errors import ContractRevert
+
+    if isinstance(exc, ContractRevert) and exc.error_name:
+        sentence = explain(exc.error_name, exc.args_by_name)
+        if sentence is not None:
+            return f"{exc.error_name}: {sentence}"
+    return str(exc)

@@ -56,3 +56,19 @@ def test_exit_codes_in_the_docs_agree_with_the_cli() -> None:
     assert f"{ix.IndexStateError.exit_code} index state" in text
     assert f"{ix.IndexMismatchError.exit_code} verify found differences" in text
     assert f"{rules.PieceError.exit_code} a bad piece name" in text
+
+
+def test_contract_errors_read_as_sentences_from_one_table() -> None:
+    from tierchain.core.errors import PayableError
+    from tierchain.core.messages import MESSAGES, message_of
+
+    tid = (1_900_000_000 << 96) | (1 << 32) | 2
+    err = PayableError("PayableBelowMinimum", {"tokenId": tid, "value": 50, "minimum": 100})
+    assert message_of(err) == "PayableBelowMinimum: piece P1#2 would hold 0.50, below the minimum piece value 1.00"
+    unknown = PayableError("PayableSomethingNew", {"x": 1})
+    assert message_of(unknown) == str(unknown) == "PayableSomethingNew: x=1"
+    from tierchain.chain.artifacts import available_artifacts
+
+    names = {e["name"] for a in available_artifacts() for e in a.abi if e.get("type") == "error"}
+    table = {n for n in MESSAGES if n[0].isupper() and any(n.startswith(p) for p in ("Payable", "Relay", "Desk"))}
+    assert table <= names, table - names  # every sentence names a real custom error
