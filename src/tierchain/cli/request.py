@@ -87,6 +87,8 @@ def typed_data(
     """Write the EIP-712 typed data (eth_signTypedData_v4 JSON) of a request, checked first as
     ``payables`` checks it, with a plain-language "summary".
     """
+    if signer is None and state.from_address is not None:  # `tierchain --from X request typed-data ...`
+        signer = rules.parse_address(state.from_address, "--from")
     if signer is None:
         raise UsageError("typed-data needs --from ADDRESS: the member who will sign")
     c = state.contracts()
