@@ -31,8 +31,9 @@ from tierchain.cli.common import (
     resolve_piece,
 )
 from tierchain.cli.financing import chain_time
+from tierchain.clients import rules
 from tierchain.clients.bundle import Contracts
-from tierchain.clients.contracts import ZERO_ADDRESS, PayableInfo, PieceInfo
+from tierchain.clients.contracts import ZERO_ADDRESS, PayableInfo
 from tierchain.clients.settlement import MAX_UINT256, PayableSettlement
 from tierchain.core.errors import AmountError, UsageError
 from tierchain.core.ids import Role, short_id
@@ -50,18 +51,8 @@ def _unit(c: Contracts, decimals: int | None = None) -> int:
 
 
 def _check_funds(c: Contracts, payer: ChecksumAddress, cents: int, decimals: int) -> None:
-    """``payer`` holds and approved the Settlement contract for ``cents``."""
-    unit = _unit(c, decimals)
-    units = cents * unit
-    balance = c.currency.balance_of(payer)
-    if balance < units:
-        raise UsageError(f"{payer} holds {format_cents(balance // unit)}, less than {format_cents(cents)}")
-    allowance = int(c.currency._view("allowance(address,address)", payer, c.settlement.address))
-    if allowance < units:
-        raise UsageError(
-            f"{payer} approved settlement for {format_cents(allowance // unit)}, less than {format_cents(cents)}: "
-            "run `tierchain settlement approve` first"
-        )
+    """``payer`` holds and approved the Settlement contract for ``cents`` (the library's rule)."""
+    rules.check_funds(c, payer, cents, decimals)
 
 
 def _check_not_paused(c: Contracts) -> None:
@@ -175,24 +166,6 @@ def pay(state: CliState, payable: str, amount: str) -> None:
         paid_cents=cents, unpaid_cents=unpaid - cents)  # fmt: skip
 
 
-def _check_claim(state: CliState, c: Contracts, piece: PieceInfo, holder: ChecksumAddress) -> int:
-    info = c.token.payable_of(piece.payable_id)
-    now = chain_time(state)
-    if now < info.maturity_at:
-        raise UsageError(
-            f"payable {info.payable_id} matures at {format_instant(info.maturity_at)}: nothing to claim before"
-        )
-    if piece.owner != holder:
-        raise UsageError(f"piece {short_id(piece.token_id)} belongs to {piece.owner}, not to {holder}")
-    if piece.frozen:
-        raise UsageError(f"piece {short_id(piece.token_id)} is frozen by a regulator")
-    _check_not_paused(c)
-    owed = c.settlement.owed_of(piece.token_id)
-    if owed == 0:
-        raise UsageError(f"nothing to claim on {short_id(piece.token_id)} yet: the debtor has not paid its share")
-    return owed
-
-
 @settlement.command("claim")
 @command_options
 @click.argument("piece")
@@ -204,9 +177,9 @@ def claim(
 ) -> None:  # fmt: skip
     """The holder claims what PIECE is owed now (the whole piece is burnt once fully paid)."""
     c = state.contracts()
-    p = resolve_piece(c, piece)
     holder = state.signer_address()
-    owed = _check_claim(state, c, p, holder)
+    view, owed = rules.check_claim(c, holder, rules.parse_piece(piece))
+    p = view.piece(rules.parse_piece(piece))
     how = RelayChoice(relayer_from, relayer_password_file, relayer_dev_account, signed_output, typed_data_out)
     if not relayed and how != RelayChoice():
         raise UsageError("--relayer-*, --signed-output and --typed-data-out go with --relay")
@@ -221,7 +194,7 @@ def claim(
         receipt = relayed_receipt
         cents = int(receipt.event("Claimed").args["cents"])
     else:
-        receipt = c.settlement.claim_receipt(state.signer(), p.token_id)
+        receipt = c.settlement.claim_receipt(view.prime(state.signer()), p.token_id)
         cents = int(receipt.event("Claimed").args["cents"])
     _tx(state, receipt, f"{holder} claimed {format_cents(cents)} on {short_id(p.token_id)}",
         piece=short_id(p.token_id), claimed_cents=cents, expected_cents=owed, relayed=relayed)  # fmt: skip

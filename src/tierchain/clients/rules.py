@@ -465,3 +465,45 @@ def describe_transfer(view: View, piece: PieceInfo, to: str) -> str:
         f"transfer the whole piece {short_id(piece.token_id)} ({format_cents(piece.value)} of payable "
         f"{piece.payable_id}, owed by {payable.debtor}, due {format_instant(payable.maturity_at)}) to {to}"
     )
+
+
+# ---------------------------------------------------------------------------- settlement
+
+
+def check_funds(c: Contracts, payer: str, cents: int, decimals: int) -> None:
+    """``payer`` holds ``cents`` (in a currency of ``decimals``) and approved the Settlement
+    contract for them (one batch: balance and allowance)."""
+    unit = 10 ** (decimals - 2)
+    units = cents * unit
+    who = to_checksum_address(payer)
+    balance_raw, allowance_raw = rpc_batch(
+        c.currency.w3,
+        [c.currency.view_call("balanceOf(address)", who),
+         c.currency.view_call("allowance(address,address)", who, c.settlement.address)],
+    )  # fmt: skip
+    balance = int(c.currency.view_result("balanceOf(address)", balance_raw))
+    if balance < units:
+        raise NotAllowedError("InsufficientFunds", payer=who, balance=balance // unit, cents=cents)
+    allowance = int(c.currency.view_result("allowance(address,address)", allowance_raw))
+    if allowance < units:
+        raise NotAllowedError("InsufficientApproval", payer=who, allowance=allowance // unit, cents=cents)
+
+
+def check_claim(c: Contracts, holder: str, piece: PieceRef) -> tuple[View, int]:
+    """A claim at settlement of what ``piece`` is owed now, by ``holder``; returns the view and
+    the cents claimable."""
+    view = read(c, pieces=[(piece, "piece")], signer=holder)
+    p = view.piece(piece)
+    info = view.payables[p.payable_id]
+    if view.now < info.maturity_at:
+        raise NotAllowedError("ClaimBeforeMaturity", payableId=info.payable_id, maturityAt=info.maturity_at)
+    if p.owner != to_checksum_address(holder):
+        raise NotAllowedError("NotHolder", tokenId=p.token_id, owner=p.owner, holder=holder)
+    if p.frozen:
+        raise NotAllowedError("PieceFrozen", tokenId=p.token_id)
+    if c.settlement.paused():
+        raise NotAllowedError("SettlementPaused")
+    owed = c.settlement.owed_of(p.token_id)
+    if owed == 0:
+        raise NotAllowedError("NothingToClaim", tokenId=p.token_id)
+    return view, owed

@@ -75,6 +75,15 @@ MESSAGES: Final[dict[str, str]] = {
     "PackageExhausted": "{name} {value:cents} exceeds what the package still backs ({left:cents} of {total:cents})",
     "MaturityNotFuture": "--maturity {maturityAt:time} is not in the future (chain time {now:time})",
     "TenorTooLong": "--maturity is beyond the longest tenor allowed (at most {latest:time})",
+    "InsufficientFunds": "{payer} holds {balance:cents}, less than {cents:cents}",
+    "InsufficientApproval": (
+        "{payer} approved settlement for {allowance:cents}, less than {cents:cents}: "
+        "run `tierchain settlement approve` first"
+    ),
+    "ClaimBeforeMaturity": "payable {payableId} matures at {maturityAt:time}: nothing to claim before",
+    "NotHolder": "piece {tokenId:piece} belongs to {owner}, not to {holder}",
+    "SettlementPaused": "settlement is paused by the operator: payments and claims wait",
+    "NothingToClaim": "nothing to claim on {tokenId:piece} yet: the debtor has not paid its share",
     "WrongSigner": "the request is {expected}'s to sign, not {given}'s",
     # -- PayableToken
     "PayableBelowMinimum": (
@@ -151,7 +160,6 @@ MESSAGES: Final[dict[str, str]] = {
     "SettlementOverpayment": "{cents:cents} is more than payable {payableId} still owes ({unpaidCents:cents})",
     "SettlementFullyPaid": "payable {payableId} is paid in full",
     "SettlementNotDebtor": "{caller} is not the debtor of payable {payableId}",
-    "SettlementPaused": "settlement is paused by the platform admin",
     "SettlementHolderFrozen": "{holder} is frozen by a regulator",
     # -- ERC-20 (currency units, not cents)
     "ERC20InsufficientBalance": "{sender} holds {balance} currency units, {needed} are needed",
