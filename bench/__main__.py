@@ -30,6 +30,7 @@ BENCHES = [
     "bench.bench_deploy",
     "bench.bench_portal",
     "bench.bench_service",
+    "bench.bench_rpc",
 ]
 
 _current: subprocess.Popen[bytes] | None = None

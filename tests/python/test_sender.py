@@ -77,3 +77,50 @@ def test_nonces_over_quick_sends_and_pipelined_batch(lib, w3, sender, keys) -> N
 def test_a_revert_in_a_view_is_decoded(lib) -> None:
     with pytest.raises(ContractRevert, match="PayableNonexistentToken"):
         lib.token.owner_of(12345)
+
+
+def test_sender_reads_nothing_until_it_signs_and_takes_a_primed_block(lib, sender, keys, rpc_url) -> None:
+    """Round trips (issue 10): a new Sender asks nothing (chain id cached by the connection); a
+    send asks the block (fees and gas cap), the nonce, the estimate and the broadcast; primed with
+    a block and a nonce read elsewhere it asks only the estimate and the broadcast."""
+    from tierchain.chain.rpc import counting, open_web3
+    from tierchain.chain.sender import Sender
+    from tierchain.clients.bundle import Contracts
+
+    w3 = open_web3(rpc_url)
+    c = Contracts.at(w3, lib.deployment)
+    with counting(w3) as built:
+        s = Sender(w3, keys[2])
+    assert built.calls == 0
+    root = Web3.keccak(text=f"count-{w3.eth.block_number}")
+    req = c.registry.request(
+        "registerPackage(bytes32,uint32,uint64,address,bytes32)", root, 3, 300_000, keys[3].address,
+        Web3.keccak(text="doc"),
+    )  # fmt: skip
+    with counting(w3) as plain:
+        signed0 = _send(s, req)
+    s.wait(signed0)
+    assert plain.by_method["eth_getBlockByNumber"] == 1 and plain.by_method["eth_getTransactionCount"] == 1
+    assert plain.by_method["eth_estimateGas"] == 1 and plain.by_method["eth_sendRawTransaction"] == 1
+    block = dict(w3.eth.get_block("latest"))
+    nonce = w3.eth.get_transaction_count(keys[2].address, "pending")
+    fresh = Sender(w3, keys[2])
+    fresh.prime(latest_block=block, nonce=nonce)
+    root2 = Web3.keccak(text=f"count2-{w3.eth.block_number}")
+    req2 = c.registry.request(
+        "registerPackage(bytes32,uint32,uint64,address,bytes32)", root2, 3, 300_000, keys[3].address,
+        Web3.keccak(text="doc"),
+    )  # fmt: skip
+    with counting(w3) as primed:
+        signed = fresh.sign(req2)
+        fresh.broadcast(signed)
+    assert dict(primed.by_method) == {"eth_estimateGas": 1, "eth_sendRawTransaction": 1}
+    assert signed.nonce == nonce
+    fresh.wait(signed)
+    assert lib.registry.package_of(root2).status == "active"
+
+
+def _send(s, req):
+    signed = s.sign(req)
+    s.broadcast(signed)
+    return signed

@@ -295,8 +295,8 @@ def test_cli_trace_json(runner: CliRunner, scenario: Scenario) -> None:
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (("P999#1",), 20, "no payable 999"),
-        (("banana",), 20, "not a token id"),
+        (("P999#1",), 20, "payable 999 does not exist"),
+        (("banana",), 20, "is not a piece"),
         (("TOKEN", "--package", "missing"), 21, "cannot read package file"),
         (("TOKEN", "--package", "other"), 22, "not its package"),
         (("TOKEN", "--invoice", "3100262130/99999999"), 23, "is not in the package"),

@@ -17,6 +17,7 @@ from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
 from web3 import Web3
 
+from tierchain.chain.rpc import batch as rpc_batch
 from tierchain.core.errors import ChainIdMismatchError, DeploymentError
 
 DAY: Final = 86_400
@@ -141,12 +142,19 @@ def verify_deployment(w3: Web3, deployment: Deployment, chain_id: int | None = N
         raise ChainIdMismatchError(
             f"the deployment record is for chain {deployment.chain_id}, but the node is chain {actual}"
         )
-    if deployment.genesis_hash and deployment.genesis_hash != genesis_hash(w3):
+    # the genesis block and every contract's code in one JSON-RPC batch (one round trip)
+    answers = rpc_batch(
+        w3, [("eth_getBlockByNumber", ["0x0", False])]
+        + [("eth_getCode", [deployment.address_of(n), "latest"]) for n in CONTRACTS]
+    )  # fmt: skip
+    genesis = answers[0].get("hash") if isinstance(answers[0], dict) else None
+    if deployment.genesis_hash and str(genesis).lower() != deployment.genesis_hash.lower():
         raise DeploymentError(
             f"the deployment record for chain {actual} was made on another chain with the same "
             "id (different genesis block): deploy again"
         )
-    missing = [n for n in CONTRACTS if not w3.eth.get_code(deployment.address_of(n))]
+    codes = zip(CONTRACTS, answers[1:], strict=True)
+    missing = [n for n, code in codes if not isinstance(code, str) or code in ("0x", "")]
     if missing == ["currency"]:
         raise DeploymentError(
             f"the deployment record names currency {deployment.currency}, but chain {actual} has "

@@ -41,6 +41,7 @@ from tierchain.chain.events import Event as Event
 from tierchain.chain.events import EventDecoder as EventDecoder
 from tierchain.chain.events import default_event_decoder
 from tierchain.chain.revert import decode_exception
+from tierchain.chain.rpc import chain_id_of
 from tierchain.core.errors import (
     ContractRevert,
     InsufficientFundsError,
@@ -167,11 +168,12 @@ class Sender:
         self.gas_multiplier = gas_multiplier
         self.priority_fee = priority_fee
         self.on_signed = on_signed
-        self.chain_id: int = w3.eth.chain_id
-        self._gas_cap = int(w3.eth.get_block("latest")["gasLimit"])
+        self.chain_id: int = chain_id_of(w3)
+        self._gas_cap: int | None = None  # the block gas limit, read with the first fee quote
+        self._latest: Mapping[str, Any] | None = None  # a latest block handed over by prime()
         self._slot = _slot(self.chain_id, self.address)
         self._key = PrivateKey(bytes(account.key))
-        self.resync_nonce()
+        self._fresh = True  # the nonce is taken from the chain before this Sender's first signature
 
     def __repr__(self) -> str:
         return f"Sender({self.address}, chain {self.chain_id})"
@@ -183,12 +185,28 @@ class Sender:
         with self._slot.lock:
             nonce = self.w3.eth.get_transaction_count(self.address, "pending")
             self._slot.next_nonce = nonce
+            self._fresh = False
             return nonce
 
     @property
     def next_nonce(self) -> int:
         n = self._slot.next_nonce
-        return self.resync_nonce() if n is None else n
+        if n is None or self._fresh:
+            self._fresh = False
+            return self.resync_nonce()
+        return n
+
+    def prime(self, *, latest_block: Mapping[str, Any] | None = None, nonce: int | None = None) -> None:
+        """Hand over what the caller already read in this command (e.g. in the one batch of
+        :mod:`tierchain.clients.rules`): the latest block (used once, for the next fee quote and
+        the gas cap) and the signer's pending nonce. Saves the round trips of reading them again."""
+        if latest_block is not None:
+            self._latest = latest_block
+            self._gas_cap = int(latest_block["gasLimit"])
+        if nonce is not None:
+            with self._slot.lock:
+                self._slot.next_nonce = max(nonce, self._slot.next_nonce or 0) if not self._fresh else nonce
+                self._fresh = False
 
     @property
     def lock(self) -> threading.RLock:
@@ -200,6 +218,8 @@ class Sender:
         """Tell the counter that ``nonce`` is taken by a transaction signed elsewhere (e.g. a
         journal re-broadcasting recorded bytes), so the next signature uses a later one."""
         with self._slot.lock:
+            if self._fresh:
+                self.resync_nonce()
             if self._slot.next_nonce is None or self._slot.next_nonce <= nonce:
                 self._slot.next_nonce = nonce + 1
 
@@ -220,7 +240,22 @@ class Sender:
         except Exception as exc:
             raise self._as_error(exc, req, "gas estimation") from None
         limit = int(estimate * self.gas_multiplier)
-        return min(limit, self._gas_cap)
+        return min(limit, self.gas_cap())
+
+    def gas_cap(self) -> int:
+        """The block gas limit (read once)."""
+        if self._gas_cap is None:
+            self._gas_cap = int(self._latest_block()["gasLimit"])
+        return self._gas_cap
+
+    def _latest_block(self) -> Mapping[str, Any]:
+        """The primed latest block (once), else the node's."""
+        block, self._latest = self._latest, None
+        if block is None:
+            block = cast(Mapping[str, Any], self.w3.eth.get_block("latest"))
+        if self._gas_cap is None:
+            self._gas_cap = int(block["gasLimit"])
+        return block
 
     def call(self, req: TxRequest, block: BlockIdentifier = "latest") -> bytes:
         """``eth_call`` of ``req`` as this account; a revert becomes a :class:`ContractRevert`."""
@@ -231,7 +266,7 @@ class Sender:
 
     def fees(self) -> dict[str, int]:
         """Fee fields for the next transactions: EIP-1559 when the chain has a base fee."""
-        block = self.w3.eth.get_block("latest")
+        block = self._latest_block()
         base = block.get("baseFeePerGas")
         if base is None:
             return {"gasPrice": int(self.w3.eth.gas_price)}
@@ -243,6 +278,7 @@ class Sender:
     def sign(self, req: TxRequest, *, fees: Mapping[str, int] | None = None) -> SignedTx:
         """Simulate (estimate gas), take the next nonce and sign. Nothing is sent."""
         with self._slot.lock:
+            quote = fees if fees is not None else self.fees()  # first: it reads the gas cap too
             gas = req.gas if req.gas is not None else self.estimate_gas(req)
             tx: dict[str, Any] = {
                 "chainId": self.chain_id,
@@ -250,7 +286,7 @@ class Sender:
                 "gas": gas,
                 "value": req.value,
                 "data": HexBytes(req.data),
-                **(fees if fees is not None else self.fees()),
+                **quote,
             }
             if req.to is not None:
                 tx["to"] = req.to

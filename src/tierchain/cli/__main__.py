@@ -1,5 +1,6 @@
-"""`python -m tierchain.cli`: the tierchain command line."""
+"""`python -m tierchain.cli ...`: the same as the `tierchain` command."""
 
 from tierchain.cli.main import main
 
-main()
+if __name__ == "__main__":
+    main()

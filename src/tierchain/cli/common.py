@@ -35,7 +35,7 @@ import socket
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -53,18 +53,21 @@ from tierchain.chain.local import (
     DEFAULT_PORTS,
     LOCAL_CHAIN_IDS,
     chain_status,
-    connect,
     dev_accounts,
     free_port,
     last_port,
     start_chain,
 )
-from tierchain.chain.sender import DEFAULT_PRIORITY_FEE, Sender
+from tierchain.chain.rpc import chain_id_of, open_web3
+from tierchain.chain.sender import DEFAULT_PRIORITY_FEE, Receipt, Sender
 from tierchain.chain.wallet import find_keystore, read_password_file, unlock
+from tierchain.clients import rules
 from tierchain.clients.bundle import Contracts
-from tierchain.clients.contracts import ZERO_ADDRESS, PayableInfo, PieceInfo
+from tierchain.clients.contracts import PayableInfo, PieceInfo
+from tierchain.clients.requests import Call, sign_request, wallet_typed_data
 from tierchain.core.errors import ContractRevert, UsageError
-from tierchain.core.ids import make_token_id, short_id
+from tierchain.core.ids import short_id
+from tierchain.core.messages import format_instant as format_instant
 from tierchain.core.money import format_cents, parse_cents
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -122,12 +125,12 @@ class CliState:
         tierchain home, started in the background if it is not running."""
         if self._w3 is None:
             self.url = self.rpc or ensure_local_chain(self.stderr())
-            self._w3 = connect(self.url)
+            self._w3 = open_web3(self.url)  # counts round trips; asks the chain id once
         return self._w3
 
     @property
     def chain_id(self) -> int:
-        return int(self.web3().eth.chain_id)
+        return chain_id_of(self.web3())
 
     def deployment(self) -> Deployment:
         """The recorded deployment, verified against the node: chain id, genesis, code."""
@@ -173,14 +176,25 @@ class CliState:
         address = self.signer_address()
         if self.dev_account is not None:
             return dev_accounts()[self.dev_account]
-        entry = find_keystore(address)
-        if self.password_file is not None:
-            password = read_password_file(self.password_file)
-        else:
-            password = click.prompt(f"password for {address}", hide_input=True, err=True, show_default=False)
-        account = unlock(entry.address, password)
-        del password
-        return account
+        return unlock_keystore(address, self.password_file)
+
+    def other_account(
+        self, address: str | None, password_file: str | None, dev_account: int | None, role: str
+    ) -> LocalAccount:
+        """A second key of the command (a relayer): a keystore (``address``) or, on a local
+        chain only, development key ``dev_account``."""
+        if (address is None) == (dev_account is None):
+            raise UsageError(f"the {role}: give either its keystore address or its development key number")
+        if address is not None:
+            return unlock_keystore(parse_address(address, role), password_file)
+        chain_id = self.chain_id
+        if chain_id not in LOCAL_CHAIN_IDS:
+            raise UsageError(
+                f"the {role}: development keys are public, allowed only on local chains (ids "
+                f"{sorted(LOCAL_CHAIN_IDS)}), this is chain {chain_id}; give a keystore address"
+            )
+        assert dev_account is not None
+        return dev_accounts()[dev_account]
 
     def make_sender(self, account: LocalAccount, **kwargs: Any) -> Sender:
         """A Sender for ``account`` with the fee mode, confirmations and timeout chosen."""
@@ -224,6 +238,96 @@ class CliState:
             TimeElapsedColumn(), console=self.stderr(), transient=True,
             disable=self.json or not sys.stderr.isatty(),
         )  # fmt: skip
+
+
+def unlock_keystore(address: str, password_file: str | None) -> LocalAccount:
+    """The keystore of ``address`` unlocked with the password file's first line or a hidden
+    prompt."""
+    entry = find_keystore(address)
+    if password_file is not None:
+        password = read_password_file(password_file)
+    else:
+        password = click.prompt(f"password for {entry.address}", hide_input=True, err=True, show_default=False)
+    account = unlock(entry.address, password)
+    del password
+    return account
+
+
+def relay_options(f: F) -> F:
+    """Options of a command that can go through the relay (``--relay``): who relays and pays
+    the gas, or where the signed or the unsigned request goes instead."""
+    options = (
+        click.option("--relay", "relayed", is_flag=True,
+                     help="only sign a Call request; a relayer sends it and pays the gas"),
+        click.option("--relayer-from", default=None, metavar="ADDRESS",
+                     help="with --relay: relay at once with this keystore account (the operator)"),
+        click.option("--relayer-password-file", default=None, metavar="PATH",
+                     help="with --relayer-from: its password file [default: hidden prompt]"),
+        click.option("--relayer-dev-account", type=click.IntRange(0, 19), default=None, metavar="N",
+                     help="with --relay on a local chain: relay at once with development key N (the operator: 1)"),
+        click.option("--signed-output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="with --relay: write the signed request here for `tierchain request relay`"),
+        click.option("--typed-data-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="with --relay: write the UNSIGNED typed data here for a browser wallet "
+                          "(eth_signTypedData_v4); nothing is signed"),
+    )  # fmt: skip
+    return _apply(f, options)
+
+
+@dataclass(frozen=True)
+class RelayChoice:
+    """What ``relay_options`` gathered."""
+
+    relayer_from: str | None = None
+    relayer_password_file: str | None = None
+    relayer_dev_account: int | None = None
+    signed_output: Path | None = None
+    typed_data_out: Path | None = None
+
+
+def relayed_call(
+    state: CliState, c: Contracts, target: ChecksumAddress, data: bytes, summary: str, how: RelayChoice
+) -> Receipt | None:
+    """Send ``data`` to ``target`` as the signer's relayed ``Call``: write its unsigned typed
+    data (``typed_data_out``, for a browser wallet), or sign it and write it (``signed_output``),
+    or sign it and relay it at once (a relayer's keystore or, locally, a development key).
+    Returns the receipt when relayed here, else None."""
+    outputs = [how.signed_output, how.typed_data_out]
+    relayers = [how.relayer_from, how.relayer_dev_account]
+    if sum(x is not None for x in outputs + relayers) != 1:
+        raise UsageError(
+            "--relay needs exactly one of --relayer-from ADDRESS, --relayer-dev-account N (local chains), "
+            "--signed-output FILE or --typed-data-out FILE"
+        )
+    relay = c.relay
+    if not relay.is_target_allowed(target):
+        raise UsageError(f"the relay {relay.address} does not forward calls to {target}")
+    signer = state.signer_address()
+    now = int(state.web3().eth.get_block("latest")["timestamp"])
+    request = Call(signer, target, data, relay.nonce_of(signer), now + 3_600)
+    domain = relay.domain(state.chain_id)
+    if how.typed_data_out is not None:
+        doc = {"summary": summary, **wallet_typed_data(request, domain)}
+        how.typed_data_out.write_text(json.dumps(doc, indent=1) + "\n")
+        state.emit(
+            {"typed_data": str(how.typed_data_out), "signer": signer, "summary": summary},
+            f"unsigned Call of {signer} written to {how.typed_data_out} ({summary}); sign it with a wallet "
+            "(eth_signTypedData_v4), then `tierchain request relay FILE --signature 0x...`",
+        )
+        return None
+    signed = sign_request(request, domain, state.account())
+    if how.signed_output is not None:
+        how.signed_output.write_text(signed.to_json() + "\n")
+        state.emit(
+            {"signed_request": str(how.signed_output), "signer": signer, "summary": summary},
+            f"signed a Call of {signer} ({summary}), written to {how.signed_output}; the operator relays it "
+            "with `tierchain request relay`",
+        )
+        return None
+    relayer = state.make_sender(
+        state.other_account(how.relayer_from, how.relayer_password_file, how.relayer_dev_account, "relayer")
+    )
+    return relay.relay(relayer, signed)
 
 
 def json_default(value: Any) -> Any:
@@ -353,18 +457,9 @@ _UINT_RE: Final = re.compile(r"[0-9]{1,78}", re.ASCII)
 
 
 def parse_address(text: str, name: str = "address") -> ChecksumAddress:
-    """A 0x address: all lower/upper case, or mixed case with a correct EIP-55 checksum.
-    A mixed-case address with a wrong checksum is refused (it is a typo, not a style)."""
-    if not isinstance(text, str) or not _ADDRESS_RE.fullmatch(text):
-        shown = str(text)[:50]
-        raise UsageError(f"{name}: {shown!r} is not an address (0x and 40 hex digits)")
-    body = text[2:]
-    checksummed = to_checksum_address(text)
-    if body not in (body.lower(), body.upper()) and checksummed != text:
-        raise UsageError(f"{name}: {text} has a bad EIP-55 checksum (a mistyped character?); copy the address again")
-    if checksummed == ZERO_ADDRESS:
-        raise UsageError(f"{name}: the zero address is not an account")
-    return checksummed
+    """A 0x address; a mixed-case address with a wrong EIP-55 checksum is refused
+    (:func:`tierchain.clients.rules.parse_address`)."""
+    return rules.parse_address(text, name)
 
 
 def parse_instant(text: str, name: str = "date") -> int:
@@ -382,11 +477,6 @@ def parse_instant(text: str, name: str = "date") -> int:
     return int(when.timestamp())
 
 
-def format_instant(seconds: int) -> str:
-    """``2027-03-01T00:00:00Z``."""
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def parse_bytes32(text: str, name: str = "hash") -> bytes:
     if not isinstance(text, str) or not _BYTES32_RE.fullmatch(text):
         raise UsageError(f"{name}: expected 0x and 64 hex digits")
@@ -402,47 +492,23 @@ def parse_value(text: str, name: str = "amount") -> int:
 
 
 def parse_payable_id(text: str, c: Contracts) -> PayableInfo:
-    """An existing payable, by its number (read from the chain first)."""
-    t = text.strip().upper().removeprefix("P") if isinstance(text, str) else ""
-    if not _UINT_RE.fullmatch(t) or int(t) == 0 or int(t) >= 2**64:
-        raise UsageError(f"payable: {text!r} is not a payable number (1, 2, ... or P1)")
-    payable_id = int(t)
+    """An existing payable, by its number (``3`` or ``P3``), read from the chain; a bad or
+    unknown one is a :class:`~tierchain.clients.rules.PieceError` (exit code 20)."""
+    payable_id = rules.parse_payable_number(text, "payable")
     try:
         info = c.token.payable_of(payable_id)
     except ContractRevert:
         info = None
     if info is None or info.status == "none":
-        count = c.token.payable_count()
-        raise UsageError(f"payable {payable_id} does not exist (payables issued: {count})")
+        raise rules.PieceError("UnknownPayable", payableId=payable_id, count=c.token.payable_count())
     return info
 
 
 def resolve_piece(c: Contracts, text: str, name: str = "piece") -> PieceInfo:
     """An existing live piece, given as ``P3#2`` (payable 3, piece 2) or its token id (decimal
-    or 0x hex); read from the chain first."""
-    t = text.strip() if isinstance(text, str) else ""
-    token_id: int | None = None
-    short = _PIECE_RE.fullmatch(t)
-    if short:
-        payable = parse_payable_id(short.group(1), c)
-        index = int(short.group(2))
-        if not 1 <= index <= payable.piece_count:
-            raise UsageError(f"{name}: payable {payable.payable_id} has pieces 1..{payable.piece_count}, not {index}")
-        token_id = make_token_id(payable.maturity_at, payable.payable_id, index)
-    elif _UINT_RE.fullmatch(t):
-        token_id = int(t)
-    elif re.fullmatch(r"0x[0-9a-fA-F]{1,64}", t, re.ASCII):
-        token_id = int(t, 16)
-    if token_id is None or not 0 < token_id < 2**256:
-        raise UsageError(f"{name}: {text[:80]!r} is not a piece (P3#2, or a token id)")
-    try:
-        piece = c.token.piece_of(token_id)
-    except ContractRevert:
-        piece = None
-    if piece is None or not piece.live:
-        shown = short_id(token_id) if token_id >> 96 else str(token_id)
-        raise UsageError(f"{name} {shown} does not exist (never minted, merged or settled)")
-    return piece
+    or 0x hex); read from the chain (:func:`tierchain.clients.rules.parse_piece`)."""
+    ref = rules.parse_piece(text, name)
+    return rules.read(c, pieces=[(ref, name)]).piece(ref)
 
 
 def require_receiver(c: Contracts, address: ChecksumAddress, name: str = "receiver") -> None:

@@ -30,9 +30,9 @@ from rich.console import Console
 from rich.table import Table
 
 from tierchain.chain.abi import call_data
-from tierchain.chain.local import LOCAL_CHAIN_IDS, dev_accounts
 from tierchain.cli.common import (
     CliState,
+    RelayChoice,
     command_options,
     format_instant,
     parse_address,
@@ -41,12 +41,13 @@ from tierchain.cli.common import (
     parse_payable_id,
     parse_value,
     pass_state,
+    relay_options,
+    relayed_call,
     resolve_piece,
 )
 from tierchain.clients.bundle import Contracts
 from tierchain.clients.contracts import ZERO_ADDRESS, PieceInfo
 from tierchain.clients.desk import OFFER_TUPLE, Offer, SignedOffer, offer_hash, random_nonce, typed_data
-from tierchain.clients.requests import Call, SignedRequest, deadline_in, sign_request
 from tierchain.core.errors import AmountError, UsageError
 from tierchain.core.ids import Role, short_id
 from tierchain.core.money import MAX_RATE_BPS, format_cents, parse_units
@@ -84,6 +85,11 @@ def parse_rate(text: str, name: str = "--rate") -> int:
     if match is None:
         raise UsageError(f"{name} {str(text)[:30]!r}: write a percent like 6.5% or basis points like 650bps")
     number, unit = match.groups()
+    places = len(number.partition(".")[2])
+    if unit == "%" and places > 2:
+        raise AmountError(f"{name} {text!r} has {places} decimals; a rate in percent allows at most 2 (0.01 % = 1 bps)")
+    if unit != "%" and places:
+        raise AmountError(f"{name} {text!r}: basis points are whole numbers (650bps = 6.5%)")
     bps = int(parse_units(number, 2 if unit == "%" else 0, name=name, allow_zero=True))
     if bps > MAX_RATE_BPS:
         raise AmountError(f"{name} {text!r} is above {MAX_RATE_BPS} bps (100 %)")
@@ -404,16 +410,12 @@ def _check_take(state: CliState, c: Contracts, offer: Offer, digest: bytes, take
 @financing.command("take")
 @command_options
 @click.argument("offer_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--relay", "relayed", is_flag=True,
-              help="only sign a Call request; the operator relays it and pays the gas")  # fmt: skip
-@click.option("--relayer-dev-account", type=click.IntRange(0, 19), default=None, metavar="N",
-              help="with --relay on a local chain: relay at once with development key N (the operator, 1)")  # fmt: skip
-@click.option("--signed-output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="with --relay: write the signed request here for `tierchain request relay`")  # fmt: skip
+@relay_options
 @pass_state
 def take(
-    state: CliState, offer_file: Path, relayed: bool, relayer_dev_account: int | None, signed_output: Path | None
-) -> None:
+    state: CliState, offer_file: Path, relayed: bool, relayer_from: str | None, relayer_password_file: str | None,
+    relayer_dev_account: int | None, signed_output: Path | None, typed_data_out: Path | None,
+) -> None:  # fmt: skip
     """The holder takes an offer: the piece and the payment move in one transaction."""
     c = state.contracts()
     offer, signature, digest = read_offer_file(offer_file, c, state.chain_id)
@@ -421,33 +423,21 @@ def take(
     price = _check_take(state, c, offer, digest, taker)
     if signature is None and c.desk.offer_status(digest) != "posted":
         raise UsageError("the offer file carries no signature and the offer is not posted on chain")
+    how = RelayChoice(relayer_from, relayer_password_file, relayer_dev_account, signed_output, typed_data_out)
+    if not relayed and how != RelayChoice():
+        raise UsageError("--relayer-*, --signed-output and --typed-data-out go with --relay")
     if relayed:
-        if (relayer_dev_account is None) == (signed_output is None):
-            raise UsageError("--relay needs either --relayer-dev-account N (local chains) or --signed-output FILE")
         if signature is None:
             data = call_data("FinancingDesk", f"takePosted({OFFER_TUPLE})", offer.as_tuple())
         else:
             data = call_data("FinancingDesk", f"take({OFFER_TUPLE},bytes)", offer.as_tuple(), signature)
-        relay = c.relay
-        if not relay.is_target_allowed(c.desk.address):
-            raise UsageError(f"the relay {relay.address} does not forward calls to the desk {c.desk.address}")
-        w3 = state.web3()
-        request = Call(taker, c.desk.address, data, relay.nonce_of(taker), deadline_in(w3, 3_600))
-        account = state.account()
-        signed_request: SignedRequest = sign_request(request, relay.domain(state.chain_id), account)
-        if signed_output is not None:
-            signed_output.write_text(signed_request.to_json() + "\n")
-            state.emit(
-                {"signed_request": str(signed_output), "offer_hash": "0x" + digest.hex(), "price_cents": price},
-                f"signed a Call to the desk's take (price now {format_cents(price)}), written to {signed_output}; "
-                "the operator relays it with `tierchain request relay`",
-            )
+        summary = (
+            f"sell {format_cents(offer.value)} of piece {short_id(offer.token_id)} to {offer.financier} for "
+            f"{format_cents(price)} (the price now) through the financing desk"
+        )
+        receipt = relayed_call(state, c, c.desk.address, data, summary, how)
+        if receipt is None:
             return
-        assert relayer_dev_account is not None
-        if state.chain_id not in LOCAL_CHAIN_IDS:
-            raise UsageError("--relayer-dev-account uses the public development keys: local chains only")
-        relayer = state.make_sender(dev_accounts()[relayer_dev_account])
-        receipt = relay.relay(relayer, signed_request)
         e = receipt.event("Financed").args
         token_id, paid, tx = int(e["tokenId"]), int(e["price"]), receipt.tx_hash
     else:

@@ -19,6 +19,7 @@ from web3 import Web3
 
 from tierchain.audit import index as ix
 from tierchain.audit import report
+from tierchain.clients import rules
 from tierchain.core.ids import short_id
 from tierchain.core.money import format_cents
 
@@ -45,13 +46,18 @@ def _echo_json(obj: Any) -> None:
 # ---------------------------------------------------------------------------- opening
 
 
-def _connect(rpc: str) -> Web3:
-    from tierchain.chain.local import connect
+def _connect(rpc: str | None) -> Web3:
+    """The connection of the chain options: ``--rpc`` here or on the group, else the local
+    chain (started if needed), as for every command."""
+    from tierchain.cli.common import get_state
 
-    return connect(rpc)
+    state = get_state()
+    if rpc:
+        state.rpc = rpc
+    return state.web3()
 
 
-def _indexer(rpc: str, db: Path | None, batch_blocks: int, confirmations: int) -> ix.Indexer:
+def _indexer(rpc: str | None, db: Path | None, batch_blocks: int, confirmations: int) -> ix.Indexer:
     from tierchain.chain.deployment import load_deployment
 
     w3 = _connect(rpc)
@@ -71,7 +77,7 @@ def _open_read(db: Path | None, chain_id: int | None) -> ix.Index:
     if len(found) == 1:
         return ix.Index(found[0], readonly=True)
     if not found:
-        raise ix.IndexStateError(f"no index under {folder}: run `tierchain index sync --rpc URL` first")
+        raise ix.IndexStateError(f"no index under {folder}: run `tierchain index sync` first")
     ids = ", ".join(p.stem for p in found)
     raise ix.IndexStateError(f"several indexes under {folder} (chains {ids}): pass --chain-id")
 
@@ -80,7 +86,10 @@ _db_opt = click.option(
     "--db", type=str, default=None, callback=lambda _ctx, _param, value: ix.db_location(value),
     help="index database: a SQLite file (default: <home>/index/<chainId>.sqlite) or a postgresql:// URL",
 )  # fmt: skip
-_rpc_opt = click.option("--rpc", required=True, help="JSON-RPC URL, e.g. http://127.0.0.1:8545")
+_rpc_opt = click.option(
+    "--rpc", default=None, envvar="TIERCHAIN_RPC", metavar="URL",
+    help="JSON-RPC URL [default: the local chain, started if needed]",
+)  # fmt: skip
 _chain_opt = click.option("--chain-id", type=int, default=None, help="which chain's index")
 _json_opt = click.option("--json", "as_json", is_flag=True, help="machine-readable JSON output")
 _batch_opt = click.option(
@@ -120,7 +129,7 @@ def _stats_line(s: ix.SyncStats) -> str:
 @click.option("--to-block", type=int, default=None, help="stop at this block")
 @_json_opt
 def index_sync(
-    rpc: str, db: Path | None, batch_blocks: int, confirmations: int, to_block: int | None,
+    rpc: str | None, db: Path | None, batch_blocks: int, confirmations: int, to_block: int | None,
     as_json: bool,
 ) -> None:  # fmt: skip
     """Index new blocks up to the head (resumes where the last run stopped)."""
@@ -144,7 +153,7 @@ def index_sync(
 @click.option("--max-seconds", type=click.FloatRange(0), default=None,
               help="stop after this long (default: until Ctrl-C)")  # fmt: skip
 def index_follow(
-    rpc: str, db: Path | None, batch_blocks: int, confirmations: int, poll: float,
+    rpc: str | None, db: Path | None, batch_blocks: int, confirmations: int, poll: float,
     max_seconds: float | None,
 ) -> None:  # fmt: skip
     """Keep the index up to date with the chain (polling) until Ctrl-C."""
@@ -170,7 +179,7 @@ def index_follow(
 @_rpc_opt
 @_db_opt
 @_json_opt
-def index_verify(rpc: str, db: Path | None, as_json: bool) -> None:
+def index_verify(rpc: str | None, db: Path | None, as_json: bool) -> None:
     """Recompute positions from chain state and report every difference (exit 9 if any)."""
     w3 = _connect(rpc)
     chain_id = w3.eth.chain_id
@@ -243,8 +252,12 @@ def _piece_line(p: ix.PieceRecord, prefix: str = "") -> str:
 def query_piece(piece_ref: str, db: Path | None, chain_id: int | None, as_json: bool) -> None:
     """Provenance of a piece (P1#3 or a token id): ancestors, payable, package, descendants,
     history."""
+    rules.parse_piece(piece_ref)  # one piece-name parser, one exit code (20) for a bad piece
     with _open_read(db, chain_id) as index:
-        prov = ix.provenance(index, piece_ref)
+        try:
+            prov = ix.provenance(index, piece_ref)
+        except ix.NotIndexedError as exc:
+            raise rules.PieceError("PieceNotIndexed", detail=str(exc)) from None
     if as_json:
         _echo_json(prov)
         return

@@ -7,44 +7,62 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from tierchain.chain.local import LOCAL_CHAIN_IDS, connect, dev_accounts
+from tierchain.chain.local import LOCAL_CHAIN_IDS, dev_accounts
 from tierchain.chain.sender import Sender
-from tierchain.core.errors import UsageError
+from tierchain.chain.wallet import find_keystore
+from tierchain.cli.common import CliState, chain_options, format_instant, pass_state, unlock_keystore
+from tierchain.cli.types import ADDRESS
+from tierchain.core.errors import UsageError, WalletError
 from tierchain.workflows.journal import Journal, WorkflowEnv, build_workflow, kinds, resume_recorded
 
 LIFECYCLE_TENOR_SECONDS = 90 * 86_400
 
 
 def _when(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return format_instant(int(ts))  # the one time format of every output
 
 
-def _env(rpc: str) -> WorkflowEnv:
-    w3 = connect(rpc)
-    chain_id = w3.eth.chain_id
+def _env(state: CliState, password_file: str | None = None) -> WorkflowEnv:
+    """The workflow's environment: the connection of the chain options and, for each address a
+    step signs for, its keystore (password file or a hidden prompt, once per address) or, on a
+    local chain only, its development key."""
+    w3 = state.web3()
+    chain_id = state.chain_id
     journal = Journal()
     senders: dict[str, Sender] = {}
     keys = {a.address.lower(): a for a in dev_accounts()}
 
     def sender_for(address: str) -> Sender:
-        if chain_id not in LOCAL_CHAIN_IDS:
-            raise UsageError(
-                f"chain {chain_id} is not a local development chain: the journal signs with the "
-                "public development keys only on 1337 (Ganache) or 31337 (Anvil)"
-            )
-        account = keys.get(address.lower())
-        if account is None:
-            raise UsageError(f"{address} is not one of the development accounts")
-        if address.lower() not in senders:
-            senders[address.lower()] = Sender(w3, account)
-        return senders[address.lower()]
+        lowered = address.lower()
+        if lowered in senders:
+            return senders[lowered]
+        try:
+            entry = find_keystore(address)
+        except WalletError:
+            entry = None
+        if entry is not None:
+            account = unlock_keystore(entry.address, password_file)
+        else:
+            dev = keys.get(lowered)
+            if dev is None:
+                raise UsageError(
+                    f"{address} has no keystore here (`tierchain wallet list`) and is no development account"
+                )
+            if chain_id not in LOCAL_CHAIN_IDS:
+                raise UsageError(
+                    f"chain {chain_id} is not a local development chain: {address} signs with the public "
+                    "development keys only on 1337 (Ganache) or 31337 (Anvil); import its key "
+                    "(`tierchain wallet import`)"
+                )
+            account = dev
+        senders[lowered] = state.make_sender(account)
+        return senders[lowered]
 
     return WorkflowEnv(w3=w3, journal=journal, home=None, sender_for=sender_for)
 
@@ -147,54 +165,65 @@ def journal_show(workflow_id: str, as_json: bool, events: bool) -> None:
 @journal_group.command("run")
 @click.argument("kind", type=click.Choice(["lifecycle"]))
 @click.option("--id", "workflow_id", required=True, help="a stable name to resume it by")
-@click.option("--rpc", required=True, help="JSON-RPC URL of a local development chain")
-@click.option("--core-account", type=click.IntRange(0, 19), default=2, show_default=True)
+@click.option("--core", type=ADDRESS, default=None, help="the core enterprise (a keystore) [default: dev key 2]")
+@click.option("--supplier", type=ADDRESS, default=None, help="the supplier (a keystore) [default: dev key 3]")
+@click.option("--holder", type=ADDRESS, default=None, help="the second holder (a keystore) [default: dev key 4]")
+@click.option("--core-account", type=click.IntRange(0, 19), default=2, show_default=True,
+              help="development key of the core enterprise (local chains)")  # fmt: skip
 @click.option("--supplier-account", type=click.IntRange(0, 19), default=3, show_default=True)
 @click.option("--holder-account", type=click.IntRange(0, 19), default=4, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="print the outputs as JSON")
+@click.option("--password-file", default=None, metavar="PATH", envvar="TIERCHAIN_PASSWORD_FILE",
+              help="password of the keystores [default: a hidden prompt per account]")  # fmt: skip
+@chain_options
+@pass_state
 def journal_run(
-    kind: str, workflow_id: str, rpc: str, core_account: int, supplier_account: int,
-    holder_account: int, as_json: bool,
+    state: CliState, kind: str, workflow_id: str, core: str | None, supplier: str | None, holder: str | None,
+    core_account: int, supplier_account: int, holder_account: int, password_file: str | None,
 ) -> None:  # fmt: skip
     """Start a journaled workflow (lifecycle: register, issue, accept, split twice, move value,
-    merge) on the deployment recorded for the chain."""
-    env = _env(rpc)
+    merge) on the deployment recorded for the chain. Each party signs with its keystore
+    (--core/--supplier/--holder ADDRESS) or, on a local chain, its development key."""
+    env = _env(state, password_file)
     keys = dev_accounts()
     now = int(env.w3.eth.get_block("latest")["timestamp"])
     params = {
-        "core": keys[core_account].address,
-        "supplier": keys[supplier_account].address,
-        "holder": keys[holder_account].address,
+        "core": core or keys[core_account].address,
+        "supplier": supplier or keys[supplier_account].address,
+        "holder": holder or keys[holder_account].address,
         "maturity_at": now + LIFECYCLE_TENOR_SECONDS,
     }
     workflow = build_workflow(env, workflow_id, kind, params)
     started = time.monotonic()
     outputs = workflow.run()
-    if not as_json:
+    if not state.json:
         click.echo(f"workflow {workflow_id} done ({time.monotonic() - started:.1f} s)")
-    _print_outputs(outputs, as_json)
+    _print_outputs(outputs, state.json)
 
 
 @click.command("resume")
 @click.argument("workflow_id")
-@click.option("--rpc", default=None, help="JSON-RPC URL (default: the one it was started on)")
 @click.option("--retry-failed", is_flag=True,
               help="sign anew a step whose transaction was mined with status 0")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="print the outputs as JSON")
-def resume(workflow_id: str, rpc: str | None, retry_failed: bool, as_json: bool) -> None:
+@click.option("--password-file", default=None, metavar="PATH", envvar="TIERCHAIN_PASSWORD_FILE",
+              help="password of the keystores [default: a hidden prompt per account]")  # fmt: skip
+@chain_options
+@pass_state
+def resume(state: CliState, workflow_id: str, retry_failed: bool, password_file: str | None) -> None:
     """Continue a journaled workflow after a crash, a kill, an outage or a timeout: recorded
-    transactions are waited for or re-sent as the same bytes, never signed anew."""
+    transactions are waited for or re-sent as the same bytes, never signed anew. The chain is
+    --rpc, else the one it was started on."""
     record = Journal().workflow(workflow_id)
-    url = rpc or record.rpc_url
+    url = state.rpc or record.rpc_url
     if not url:
         raise UsageError(f"workflow {workflow_id!r} has no recorded RPC URL: pass --rpc")
     if record.kind not in kinds():
         raise UsageError(f"workflow {workflow_id!r} is of kind {record.kind!r}, which this "
                          "program cannot rebuild")  # fmt: skip
-    outputs = resume_recorded(_env(url), workflow_id, retry_failed=retry_failed)
-    if not as_json:
+    state.rpc = url
+    outputs = resume_recorded(_env(state, password_file), workflow_id, retry_failed=retry_failed)
+    if not state.json:
         click.echo(f"workflow {workflow_id} done")
-    _print_outputs(outputs, as_json)
+    _print_outputs(outputs, state.json)
 
 
 JOURNAL_COMMANDS = (journal_group, resume)

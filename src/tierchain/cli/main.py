@@ -38,6 +38,7 @@ from tierchain.cli.common import (
     piece_json,
 )
 from tierchain.cli.deploy import admin, deploy
+from tierchain.cli.examples import apply_examples
 from tierchain.cli.financing import financing
 from tierchain.cli.index import index_commands
 from tierchain.cli.invoices import invoices
@@ -50,6 +51,7 @@ from tierchain.cli.settlement import settlement
 from tierchain.cli.trace import trace as trace_command
 from tierchain.cli.wallet import wallet
 from tierchain.core.errors import ChainError, DeploymentError, TierchainError
+from tierchain.core.messages import message_of
 from tierchain.core.money import format_units
 
 
@@ -61,7 +63,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except TierchainError as exc:
-            _fail(ctx, str(exc), exc.exit_code, type(exc).__name__)
+            _fail(ctx, message_of(exc), exc.exit_code, type(exc).__name__)
         except requests.exceptions.RequestException as exc:
             _fail(ctx, f"lost the JSON-RPC node ({type(exc).__name__})", ChainError.exit_code,
                   "ChainError")  # fmt: skip
@@ -245,3 +247,5 @@ for _command in JOURNAL_COMMANDS:
 
 if __name__ == "__main__":
     main(prog_name="tierchain")
+
+apply_examples(main)  # every command's --help ends with one real example (cli/examples.py)

@@ -28,13 +28,14 @@ from tierchain.cli.common import (
     parse_value,
     pass_state,
     piece_json,
-    require_receiver,
     resolve_piece,
 )
+from tierchain.cli.types import ADDRESS, CENTS, PAYABLE, PIECE
+from tierchain.clients import rules
 from tierchain.clients.bundle import Contracts
 from tierchain.clients.contracts import PayableInfo, PieceInfo, StableClient
 from tierchain.core.errors import ContractRevert, UsageError
-from tierchain.core.ids import Role, short_id
+from tierchain.core.ids import short_id
 from tierchain.core.money import format_cents
 from tierchain.invoices import packages as inv
 
@@ -182,38 +183,7 @@ def issue(
     c = state.contracts()
     currency_address = parse_address(currency, "--currency") if currency else c.deployment.currency
     debtor = state.signer_address()
-    who = c.membership.member_of(debtor)
-    if who.status != "active" or not who.roles & Role.CORE_ENTERPRISE:
-        raise UsageError(f"the signer {debtor} is not an active core enterprise member")
-    record = c.registry.package_of(root)
-    if record.status == "none":
-        raise UsageError(f"package 0x{root.hex()} is not registered: `tierchain invoices register`")
-    if record.status == "voided":
-        raise UsageError(f"package 0x{root.hex()} was voided (an invoice of it is in an earlier one)")
-    if record.debtor != debtor:
-        raise UsageError(f"package 0x{root.hex()} is owed by {record.debtor}, not by the signer")
-    if record.seller != to:
-        raise UsageError(f"--to must be the package's seller {record.seller}")
-    left = record.total_cents - record.issued_cents
-    if face > left:
-        raise UsageError(
-            f"--amount {format_cents(face)} exceeds what the package still backs "
-            f"({format_cents(left)} of {format_cents(record.total_cents)})"
-        )
-    minimum = c.token.min_piece_value()
-    if face < minimum:
-        raise UsageError(f"--amount is below the minimum piece value {format_cents(minimum)}")
-    now = chain_time(state)
-    if maturity_at <= now:
-        raise UsageError(f"--maturity {format_instant(maturity_at)} is not in the future "
-                         f"(chain time {format_instant(now)})")  # fmt: skip
-    latest = now + c.token.max_tenor()
-    if maturity_at > latest:
-        raise UsageError(f"--maturity is beyond the longest tenor allowed (at most "
-                         f"{format_instant(latest)})")  # fmt: skip
-    if c.token.trading_paused():
-        raise UsageError("trading is paused by the platform admin")
-    require_receiver(c, to, "--to")
+    view = rules.check_issue(c, debtor, to=to, value=face, maturity_at=maturity_at, root=root)
     if not state.web3().eth.get_code(currency_address):
         raise UsageError(f"--currency {currency_address} has no contract code")
     try:
@@ -230,7 +200,9 @@ def issue(
         document_hash = bytes(Web3.keccak(document_file.read_bytes()))
     else:
         document_hash = confirmation_hash(debtor, to, face, currency_address, maturity_at, root)
-    payable_id, token_id = c.token.issue(state.signer(), to, face, currency_address, maturity_at, root, document_hash)
+    payable_id, token_id = c.token.issue(
+        view.prime(state.signer()), to, face, currency_address, maturity_at, root, document_hash
+    )
     _done(
         state,
         {"payable_id": payable_id, "piece": short_id(token_id), "token_id": str(token_id),
@@ -243,123 +215,88 @@ def issue(
 
 
 @payables.command("accept")
-@click.argument("payable")
+@click.argument("payable", type=PAYABLE)
 @command_options
 @pass_state
-def accept(state: CliState, payable: str) -> None:
+def accept(state: CliState, payable: int) -> None:
     """Accept an issued PAYABLE (签收); the first creditor signs."""
     c = state.contracts()
-    info = parse_payable_id(payable, c)
-    if info.status != "issued":
-        raise UsageError(f"payable {info.payable_id} is already {info.status}")
-    signer = state.signer_address()
-    if info.first_creditor != signer:
-        raise UsageError(f"payable {info.payable_id} is owed to {info.first_creditor}; "
-                         f"the signer {signer} cannot accept it")  # fmt: skip
-    _check_tradable(state, c, info.payable_id, info.maturity_at)
-    receipt = c.token.accept(state.signer(), info.payable_id)
-    _done(state, {"payable_id": info.payable_id, "status": "accepted", "tx": receipt.tx_hash},
-          f"accepted payable {info.payable_id} (tx {receipt.tx_hash})")  # fmt: skip
+    view = rules.check_accept(c, state.signer_address(), payable)
+    receipt = c.token.accept(view.prime(state.signer()), payable)
+    _done(state, {"payable_id": payable, "status": "accepted", "tx": receipt.tx_hash},
+          f"accepted payable {payable} (tx {receipt.tx_hash})")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------- moves
 
 
 @payables.command("split")
-@click.argument("piece")
-@click.option("--to", "receiver", required=True, metavar="ADDRESS")
-@click.option("--amount", required=True, help="value to split off, e.g. 2500.00")
+@click.argument("piece", type=PIECE)
+@click.option("--to", "receiver", required=True, type=ADDRESS)
+@click.option("--amount", required=True, type=CENTS, help="value to split off, e.g. 2500.00")
 @command_options
 @pass_state
-def split(state: CliState, piece: str, receiver: str, amount: str) -> None:
+def split(state: CliState, piece: rules.PieceRef, receiver: ChecksumAddress, amount: int) -> None:
     """Split --amount off PIECE into a new piece for --to (拆分)."""
-    to = parse_address(receiver, "--to")
     c = state.contracts()
-    p = resolve_piece(c, piece)
-    value = _check_amount(c, p, amount)
-    _check_movable(state, c, p, state.signer_address())
-    require_receiver(c, to, "--to")
-    new_id = c.token.split(state.signer(), p.token_id, to, value)
+    view = rules.check_split(c, state.signer_address(), piece, receiver, amount)
+    p = view.piece(piece)
+    new_id = c.token.split(view.prime(state.signer()), p.token_id, receiver, amount)
     _done(
         state,
         {"from": short_id(p.token_id), "piece": short_id(new_id), "token_id": str(new_id),
-         "to": to, "value": format_cents(value, grouping=False)},
-        f"split {format_cents(value)} off {short_id(p.token_id)} to {to}: new piece "
+         "to": receiver, "value": format_cents(amount, grouping=False)},
+        f"split {format_cents(amount)} off {short_id(p.token_id)} to {receiver}: new piece "
         f"{short_id(new_id)}",
     )  # fmt: skip
 
 
 @payables.command("transfer")
-@click.argument("piece")
-@click.option("--to", "receiver", required=True, metavar="ADDRESS")
+@click.argument("piece", type=PIECE)
+@click.option("--to", "receiver", required=True, type=ADDRESS)
 @command_options
 @pass_state
-def transfer(state: CliState, piece: str, receiver: str) -> None:
+def transfer(state: CliState, piece: rules.PieceRef, receiver: ChecksumAddress) -> None:
     """Transfer the whole PIECE to --to (流转)."""
-    to = parse_address(receiver, "--to")
     c = state.contracts()
-    p = resolve_piece(c, piece)
-    signer = state.signer_address()
-    _check_movable(state, c, p, signer)
-    if to == p.owner:
-        raise UsageError(f"piece {short_id(p.token_id)} already belongs to {to}")
-    require_receiver(c, to, "--to")
-    receipt = c.token.transfer_whole(state.signer(), p.token_id, to)
-    _done(state, {"piece": short_id(p.token_id), "to": to, "tx": receipt.tx_hash},
-          f"transferred {short_id(p.token_id)} ({format_cents(p.value)}) to {to}")  # fmt: skip
+    view = rules.check_transfer(c, state.signer_address(), piece, receiver)
+    p = view.piece(piece)
+    receipt = c.token.transfer_whole(view.prime(state.signer()), p.token_id, receiver)
+    _done(state, {"piece": short_id(p.token_id), "to": receiver, "tx": receipt.tx_hash},
+          f"transferred {short_id(p.token_id)} ({format_cents(p.value)}) to {receiver}")  # fmt: skip
 
 
 @payables.command("move")
-@click.argument("from_piece")
-@click.argument("to_piece")
-@click.option("--amount", required=True, help="value to move, e.g. 100.00")
+@click.argument("from_piece", type=PIECE)
+@click.argument("to_piece", type=PIECE)
+@click.option("--amount", required=True, type=CENTS, help="value to move, e.g. 100.00")
 @command_options
 @pass_state
-def move(state: CliState, from_piece: str, to_piece: str, amount: str) -> None:
+def move(state: CliState, from_piece: rules.PieceRef, to_piece: rules.PieceRef, amount: int) -> None:
     """Move --amount from FROM_PIECE into the existing TO_PIECE of the same payable."""
     c = state.contracts()
-    src = resolve_piece(c, from_piece, "from piece")
-    dst = resolve_piece(c, to_piece, "to piece")
-    if src.token_id == dst.token_id:
-        raise UsageError("the two pieces are the same")
-    if src.payable_id != dst.payable_id:
-        raise UsageError(f"{short_id(src.token_id)} and {short_id(dst.token_id)} belong to different payables")
-    value = _check_amount(c, src, amount)
-    _check_movable(state, c, src, state.signer_address())
-    if dst.frozen:
-        raise UsageError(f"piece {short_id(dst.token_id)} is frozen")
-    if dst.locked:
-        raise UsageError(f"piece {short_id(dst.token_id)} is locked")
-    require_receiver(c, dst.owner, "the owner of the target piece")
-    receipt = c.token.move_value(state.signer(), src.token_id, dst.token_id, value)
+    view = rules.check_move(c, state.signer_address(), from_piece, to_piece, amount)
+    src, dst = view.piece(from_piece), view.piece(to_piece)
+    receipt = c.token.move_value(view.prime(state.signer()), src.token_id, dst.token_id, amount)
     _done(
         state,
         {"from": short_id(src.token_id), "to": short_id(dst.token_id),
-         "value": format_cents(value, grouping=False), "tx": receipt.tx_hash},
-        f"moved {format_cents(value)} from {short_id(src.token_id)} into {short_id(dst.token_id)}",
+         "value": format_cents(amount, grouping=False), "tx": receipt.tx_hash},
+        f"moved {format_cents(amount)} from {short_id(src.token_id)} into {short_id(dst.token_id)}",
     )  # fmt: skip
 
 
 @payables.command("merge")
-@click.argument("from_piece")
-@click.argument("to_piece")
+@click.argument("from_piece", type=PIECE)
+@click.argument("to_piece", type=PIECE)
 @command_options
 @pass_state
-def merge(state: CliState, from_piece: str, to_piece: str) -> None:
+def merge(state: CliState, from_piece: rules.PieceRef, to_piece: rules.PieceRef) -> None:
     """Merge all of FROM_PIECE into TO_PIECE (same owner, same payable); FROM_PIECE is burned."""
     c = state.contracts()
-    src = resolve_piece(c, from_piece, "from piece")
-    dst = resolve_piece(c, to_piece, "to piece")
-    if src.token_id == dst.token_id:
-        raise UsageError("the two pieces are the same")
-    if src.payable_id != dst.payable_id:
-        raise UsageError(f"{short_id(src.token_id)} and {short_id(dst.token_id)} belong to different payables")
-    if src.owner != dst.owner:
-        raise UsageError("only pieces of one owner merge; use `payables move` across owners")
-    _check_movable(state, c, src, state.signer_address())
-    if dst.frozen or dst.locked:
-        raise UsageError(f"piece {short_id(dst.token_id)} is frozen or locked")
-    receipt = c.token.merge(state.signer(), src.token_id, dst.token_id)
+    view = rules.check_merge(c, state.signer_address(), from_piece, to_piece)
+    src, dst = view.piece(from_piece), view.piece(to_piece)
+    receipt = c.token.merge(view.prime(state.signer()), src.token_id, dst.token_id)
     _done(
         state,
         {"from": short_id(src.token_id), "into": short_id(dst.token_id),

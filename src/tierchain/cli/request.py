@@ -1,25 +1,26 @@
 """``tierchain request``: signed requests from the command line (see docs/RELAY.md).
 
 The three steps may run on three machines: ``typed-data`` (online: reads the relay's domain and
-the signer's nonce) writes the JSON a wallet signs; ``sign`` (offline) signs it with a
-development key, or a browser wallet signs it with ``eth_signTypedData_v4``; ``relay`` (online,
-the operator) checks the signature and relays it, paying the gas.
+the signer's nonce, and makes the same checks as ``payables``) writes the JSON a wallet signs;
+``sign`` (offline) signs it with a keystore (or a development key on a local chain), or a browser
+wallet signs it with ``eth_signTypedData_v4``; ``relay`` (online, the operator) checks the
+signature and relays it, paying the gas. The words are those of ``payables``: ``--from``,
+``--amount``, pieces as ``P1#1`` (the former ``--signer``, ``--value`` and token ids still work).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 from eth_typing import ChecksumAddress
-from eth_utils.address import is_address, to_checksum_address
 
-from tierchain.chain.deployment import load_deployment
 from tierchain.chain.local import LOCAL_CHAIN_IDS, dev_accounts
-from tierchain.chain.sender import Sender
-from tierchain.chain.wallet import find_keystore, read_password_file, unlock
-from tierchain.clients.bundle import Contracts
+from tierchain.cli.common import CliState, chain_options, command_options, get_state, pass_state
+from tierchain.cli.types import ADDRESS, CENTS, PAYABLE, PIECE
+from tierchain.clients import rules
 from tierchain.clients.requests import (
     AcceptPayable,
     MoveValue,
@@ -28,13 +29,11 @@ from tierchain.clients.requests import (
     SplitPiece,
     TransferPiece,
     attach_signature,
-    deadline_in,
     parse_typed_data,
     sign_request,
     wallet_typed_data,
 )
 from tierchain.core.errors import UsageError
-from tierchain.core.money import parse_cents
 
 KINDS = ("accept", "split", "move", "transfer")
 
@@ -50,145 +49,161 @@ def _required(kind: str, **given: object) -> None:
         raise UsageError(f"{kind} needs {', '.join(missing)}")
 
 
-def _address(text: str, option: str) -> ChecksumAddress:
-    if not is_address(text):
-        raise UsageError(f"{option}: not an address: {text!r}")
-    return to_checksum_address(text)
+def with_summary(typed: dict[str, Any], summary: str) -> dict[str, Any]:
+    """The wallet document with a plain-language ``summary`` (wallets ignore the extra key;
+    :func:`~tierchain.clients.requests.parse_typed_data` does too)."""
+    return {"summary": summary, **typed}
 
 
 @request_group.command("typed-data")
 @click.argument("kind", type=click.Choice(KINDS))
-@click.option("--rpc", required=True, help="JSON-RPC URL of the chain the deployment is on")
-@click.option("--signer", required=True, help="address of the member who will sign")
-@click.option("--payable", "payable_id", type=int, default=None, help="payable id (accept)")
-@click.option("--piece", "token_id", type=int, default=None, help="token id of the piece (split, move, transfer)")
-@click.option("--to", "to", default=None, help="receiving member (split, transfer)")
-@click.option("--to-piece", "to_token_id", type=int, default=None, help="receiving piece (move)")
-@click.option("--value", default=None, help="amount in currency units, e.g. 3000.00 (split, move)")
+@click.option("--from", "--signer", "signer", type=ADDRESS, default=None, envvar="TIERCHAIN_FROM",
+              help="the member who will sign (--signer: former name)")  # fmt: skip
+@click.option("--payable", "payable_id", type=PAYABLE, default=None, help="payable (accept): 3 or P3")
+@click.option(
+    "--piece", "piece", type=PIECE, default=None, help="the piece (split, move, transfer): P1#1 or a token id"
+)
+@click.option("--to", "to", type=ADDRESS, default=None, help="receiving member (split, transfer)")
+@click.option("--to-piece", "to_piece", type=PIECE, default=None, help="receiving piece (move)")
+@click.option("--amount", "--value", "amount", type=CENTS, default=None,
+              help="amount in currency units, e.g. 3000.00 (split, move; --value: former name)")  # fmt: skip
 @click.option("--valid-for", type=click.IntRange(1, 30 * 86_400), default=3_600, show_default=True,
               help="seconds from the latest block until the deadline")  # fmt: skip
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@chain_options
+@pass_state
 def typed_data(
+    state: CliState,
     kind: str,
-    rpc: str,
-    signer: str,
+    signer: ChecksumAddress | None,
     payable_id: int | None,
-    token_id: int | None,
-    to: str | None,
-    to_token_id: int | None,
-    value: str | None,
+    piece: rules.PieceRef | None,
+    to: ChecksumAddress | None,
+    to_piece: rules.PieceRef | None,
+    amount: int | None,
     valid_for: int,
     output: Path | None,
 ) -> None:
-    """Write the EIP-712 typed data (eth_signTypedData_v4 JSON) of a request."""
-    from tierchain.chain.local import connect
-
-    w3 = connect(rpc)
-    deployment = load_deployment(w3)
-    relay = Contracts.at(w3, deployment).relay
-    domain = relay.domain(expected_chain_id=deployment.chain_id)
-    nonce = relay.nonce_of(_address(signer, "--signer"))
-    deadline = deadline_in(w3, valid_for)
-    who = _address(signer, "--signer")
+    """Write the EIP-712 typed data (eth_signTypedData_v4 JSON) of a request, checked first as
+    ``payables`` checks it, with a plain-language "summary".
+    """
+    if signer is None and state.from_address is not None:  # `tierchain --from X request typed-data ...`
+        signer = rules.parse_address(state.from_address, "--from")
+    if signer is None:
+        raise UsageError("typed-data needs --from ADDRESS: the member who will sign")
+    c = state.contracts()
     request: Request
     if kind == "accept":
         _required(kind, payable=payable_id)
         assert payable_id is not None
-        request = AcceptPayable(who, payable_id, nonce, deadline)
+        view = rules.check_accept(c, signer, payable_id)
+        info = view.payables[payable_id]
+        summary = rules.describe_accept(info)
+        make: Any = lambda nonce, deadline: AcceptPayable(signer, payable_id, nonce, deadline)  # noqa: E731
     elif kind == "split":
-        _required(kind, piece=token_id, to=to, value=value)
-        assert token_id is not None and to is not None
-        request = SplitPiece(who, token_id, _address(to, "--to"), parse_cents(value, name="--value"), nonce, deadline)
+        _required(kind, piece=piece, to=to, amount=amount)
+        assert piece is not None and to is not None and amount is not None
+        view = rules.check_split(c, signer, piece, to, amount)
+        p = view.piece(piece)
+        summary = rules.describe_split(view, p, to, amount)
+        make = lambda nonce, deadline: SplitPiece(signer, p.token_id, to, amount, nonce, deadline)  # noqa: E731
     elif kind == "move":
-        _required(kind, piece=token_id, to_piece=to_token_id, value=value)
-        assert token_id is not None and to_token_id is not None
-        request = MoveValue(who, token_id, to_token_id, parse_cents(value, name="--value"), nonce, deadline)
+        _required(kind, piece=piece, to_piece=to_piece, amount=amount)
+        assert piece is not None and to_piece is not None and amount is not None
+        view = rules.check_move(c, signer, piece, to_piece, amount)
+        a, b = view.piece(piece), view.piece(to_piece)
+        summary = rules.describe_move(view, a, b, amount)
+        make = lambda nonce, deadline: MoveValue(signer, a.token_id, b.token_id, amount, nonce, deadline)  # noqa: E731
     else:
-        _required(kind, piece=token_id, to=to)
-        assert token_id is not None and to is not None
-        request = TransferPiece(who, token_id, _address(to, "--to"), nonce, deadline)
-    text = json.dumps(wallet_typed_data(request, domain), indent=1)
+        _required(kind, piece=piece, to=to)
+        assert piece is not None and to is not None
+        view = rules.check_transfer(c, signer, piece, to)
+        p = view.piece(piece)
+        summary = rules.describe_transfer(view, p, to)
+        make = lambda nonce, deadline: TransferPiece(signer, p.token_id, to, nonce, deadline)  # noqa: E731
+    domain = c.relay.domain(expected_chain_id=c.deployment.chain_id)
+    nonce = c.relay.nonce_of(signer)
+    request = make(nonce, view.now + valid_for)
+    text = json.dumps(with_summary(wallet_typed_data(request, domain), summary), indent=1)
     if output is None:
         click.echo(text)
     else:
         output.write_text(text + "\n")
-        click.echo(f"{request.PRIMARY_TYPE} of {request.signer} (nonce {nonce}) written to {output}")
+        state.stderr().print(
+            f"{request.PRIMARY_TYPE} of {request.signer} (nonce {nonce}) written to {output}: {summary}"
+        )
 
 
 @request_group.command("sign")
 @click.argument("typed_data_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dev-account", type=click.IntRange(0, 19), default=None,
-              help="development account (local chains' mnemonic) that signs")  # fmt: skip
-@click.option("--from", "from_address", default=None, envvar="TIERCHAIN_FROM", metavar="ADDRESS",
-              help="sign with this keystore account (see `tierchain wallet list`)")  # fmt: skip
-@click.option("--password-file", default=None, envvar="TIERCHAIN_PASSWORD_FILE", metavar="PATH",
-              help="file whose first line is the keystore password [default: hidden prompt]")  # fmt: skip
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
-def sign(
-    typed_data_file: Path, dev_account: int | None, from_address: str | None, password_file: str | None,
-    output: Path | None,
-) -> None:  # fmt: skip
-    """Sign typed data offline with a keystore (--from) or a development key; write the signed
-    request JSON."""
-    if (dev_account is None) == (from_address is None):
-        raise UsageError("give exactly one of --from ADDRESS (a keystore) or --dev-account N")
+@command_options
+@pass_state
+def sign(state: CliState, typed_data_file: Path, output: Path | None) -> None:
+    """Sign typed data offline with a keystore (--from) or, for a local chain, a development
+    key; write the signed request JSON.
+    """
+    if state.has_signer() is False:
+        raise UsageError("give exactly one of --from ADDRESS (a keystore) or, for a local chain, --dev-account N")
     request, domain = parse_typed_data(typed_data_file.read_text())
-    if from_address is not None:
-        address = _address(from_address, "--from")
+    if state.dev_account is not None and domain.chain_id not in LOCAL_CHAIN_IDS:
+        raise UsageError(
+            f"--dev-account uses the public development keys: local chains only, the request is for "
+            f"chain {domain.chain_id}; use --from"
+        )
+    if state.from_address is not None:
+        address = rules.parse_address(state.from_address, "--from")
         if address != request.signer:
-            raise UsageError(f"the request is {request.signer}'s to sign, not {address}'s")
-        entry = find_keystore(address)
-        if password_file is not None:
-            password = read_password_file(password_file)
-        else:
-            password = click.prompt(f"password for {address}", hide_input=True, err=True, show_default=False)
-        account = unlock(entry.address, password)
-        del password
+            raise rules.NotAllowedError("WrongSigner", expected=request.signer, given=address)
+        account = state.account()
     else:
-        assert dev_account is not None
-        if domain.chain_id not in LOCAL_CHAIN_IDS:
-            raise UsageError(
-                f"--dev-account uses the public development keys: local chains only, the request is for "
-                f"chain {domain.chain_id}; use --from"
-            )
-        account = dev_accounts()[dev_account]
+        assert state.dev_account is not None
+        account = dev_accounts()[state.dev_account]  # offline: the domain's chain id was checked
         if account.address != request.signer:
-            raise UsageError(f"the request is {request.signer}'s to sign, not development account {dev_account}'s")
+            raise rules.NotAllowedError(
+                "WrongSigner", expected=request.signer, given=f"development account {state.dev_account}"
+            )
     signed = sign_request(request, domain, account)
     if output is None:
         click.echo(signed.to_json())
     else:
         output.write_text(signed.to_json() + "\n")
-        click.echo(f"signed {request.PRIMARY_TYPE} of {request.signer} written to {output}")
+        state.stderr().print(f"signed {request.PRIMARY_TYPE} of {request.signer} written to {output}")
 
 
 @request_group.command("relay")
 @click.argument("signed_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--rpc", required=True, help="JSON-RPC URL of the chain the deployment is on")
-@click.option("--dev-account", type=click.IntRange(0, 19), default=1, show_default=True,
-              help="development account that relays and pays the gas (the operator)")  # fmt: skip
 @click.option("--signature", default=None,
               help="signature made elsewhere (hex) when SIGNED_FILE is bare typed data")  # fmt: skip
 @click.option("--contract-signer", is_flag=True, help="the signer is a contract wallet (ERC-1271)")
-def relay_cmd(signed_file: Path, rpc: str, dev_account: int, signature: str | None, contract_signer: bool) -> None:
-    """Check a signed request and relay it; the relayer pays the gas."""
-    from tierchain.chain.local import connect
-
+@command_options
+@pass_state
+def relay_cmd(state: CliState, signed_file: Path, signature: str | None, contract_signer: bool) -> None:
+    """Check a signed request and relay it; the relayer (--from, a keystore; on a local chain
+    --dev-account N, default 1: the operator) pays the gas.
+    """
     text = signed_file.read_text()
     if signature is None:
         signed = SignedRequest.from_json(text, contract_signer=contract_signer)
     else:
         request, domain = parse_typed_data(text)
         signed = attach_signature(request, domain, signature, contract_signer=contract_signer)
-    w3 = connect(rpc)
-    c = Contracts.at(w3, load_deployment(w3))
+    c = state.contracts()
     if signed.domain != c.relay.domain(expected_chain_id=c.deployment.chain_id):
         raise UsageError(f"the request was signed for {signed.domain}, not this deployment's relay")
-    relayer = Sender(w3, dev_accounts()[dev_account])
+    if not state.has_signer():
+        get_state().dev_account = 1  # the operator's development key (refused off local chains)
+    relayer = state.signer()
     request = signed.request
     if isinstance(request, SplitPiece):
         new_id = c.relay.relay_split(relayer, signed)
-        click.echo(f"relayed {request.PRIMARY_TYPE} of {request.signer}: new piece {new_id}")
+        state.emit(
+            {"relayed": request.PRIMARY_TYPE, "signer": request.signer, "token_id": str(new_id)},
+            f"relayed {request.PRIMARY_TYPE} of {request.signer}: new piece {new_id}",
+        )
         return
     receipt = c.relay.relay(relayer, signed)
-    click.echo(f"relayed {request.PRIMARY_TYPE} of {request.signer}: {receipt.tx_hash} (gas {receipt.gas_used})")
+    state.emit(
+        {"relayed": request.PRIMARY_TYPE, "signer": request.signer, "tx": receipt.tx_hash, "gas": receipt.gas_used},
+        f"relayed {request.PRIMARY_TYPE} of {request.signer}: {receipt.tx_hash} (gas {receipt.gas_used})",
+    )

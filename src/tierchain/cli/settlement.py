@@ -10,6 +10,7 @@ anything is signed (exit code 2); what slips through is a decoded contract rever
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -18,12 +19,21 @@ from rich.console import Console
 from rich.table import Table
 
 from tierchain.chain.abi import call_data
-from tierchain.chain.local import LOCAL_CHAIN_IDS, dev_accounts
-from tierchain.cli.common import CliState, command_options, format_instant, parse_payable_id, pass_state, resolve_piece
+from tierchain.cli.common import (
+    CliState,
+    RelayChoice,
+    command_options,
+    format_instant,
+    parse_payable_id,
+    pass_state,
+    relay_options,
+    relayed_call,
+    resolve_piece,
+)
 from tierchain.cli.financing import chain_time
+from tierchain.clients import rules
 from tierchain.clients.bundle import Contracts
-from tierchain.clients.contracts import ZERO_ADDRESS, PayableInfo, PieceInfo
-from tierchain.clients.requests import Call, deadline_in, sign_request
+from tierchain.clients.contracts import ZERO_ADDRESS, PayableInfo
 from tierchain.clients.settlement import MAX_UINT256, PayableSettlement
 from tierchain.core.errors import AmountError, UsageError
 from tierchain.core.ids import Role, short_id
@@ -41,18 +51,8 @@ def _unit(c: Contracts, decimals: int | None = None) -> int:
 
 
 def _check_funds(c: Contracts, payer: ChecksumAddress, cents: int, decimals: int) -> None:
-    """``payer`` holds and approved the Settlement contract for ``cents``."""
-    unit = _unit(c, decimals)
-    units = cents * unit
-    balance = c.currency.balance_of(payer)
-    if balance < units:
-        raise UsageError(f"{payer} holds {format_cents(balance // unit)}, less than {format_cents(cents)}")
-    allowance = int(c.currency._view("allowance(address,address)", payer, c.settlement.address))
-    if allowance < units:
-        raise UsageError(
-            f"{payer} approved settlement for {format_cents(allowance // unit)}, less than {format_cents(cents)}: "
-            "run `tierchain settlement approve` first"
-        )
+    """``payer`` holds and approved the Settlement contract for ``cents`` (the library's rule)."""
+    rules.check_funds(c, payer, cents, decimals)
 
 
 def _check_not_paused(c: Contracts) -> None:
@@ -166,51 +166,35 @@ def pay(state: CliState, payable: str, amount: str) -> None:
         paid_cents=cents, unpaid_cents=unpaid - cents)  # fmt: skip
 
 
-def _check_claim(state: CliState, c: Contracts, piece: PieceInfo, holder: ChecksumAddress) -> int:
-    info = c.token.payable_of(piece.payable_id)
-    now = chain_time(state)
-    if now < info.maturity_at:
-        raise UsageError(
-            f"payable {info.payable_id} matures at {format_instant(info.maturity_at)}: nothing to claim before"
-        )
-    if piece.owner != holder:
-        raise UsageError(f"piece {short_id(piece.token_id)} belongs to {piece.owner}, not to {holder}")
-    if piece.frozen:
-        raise UsageError(f"piece {short_id(piece.token_id)} is frozen by a regulator")
-    _check_not_paused(c)
-    owed = c.settlement.owed_of(piece.token_id)
-    if owed == 0:
-        raise UsageError(f"nothing to claim on {short_id(piece.token_id)} yet: the debtor has not paid its share")
-    return owed
-
-
 @settlement.command("claim")
 @command_options
 @click.argument("piece")
-@click.option("--relay", "relayed", is_flag=True, help="sign a Call request; the operator relays it and pays the gas")
-@click.option("--relayer-dev-account", type=click.IntRange(0, 19), default=1, show_default=True, metavar="N",
-              help="with --relay on a local chain: the development key that relays (the operator)")  # fmt: skip
+@relay_options
 @pass_state
-def claim(state: CliState, piece: str, relayed: bool, relayer_dev_account: int) -> None:
+def claim(
+    state: CliState, piece: str, relayed: bool, relayer_from: str | None, relayer_password_file: str | None,
+    relayer_dev_account: int | None, signed_output: Path | None, typed_data_out: Path | None,
+) -> None:  # fmt: skip
     """The holder claims what PIECE is owed now (the whole piece is burnt once fully paid)."""
     c = state.contracts()
-    p = resolve_piece(c, piece)
     holder = state.signer_address()
-    owed = _check_claim(state, c, p, holder)
+    view, owed = rules.check_claim(c, holder, rules.parse_piece(piece))
+    p = view.piece(rules.parse_piece(piece))
+    how = RelayChoice(relayer_from, relayer_password_file, relayer_dev_account, signed_output, typed_data_out)
+    if not relayed and how != RelayChoice():
+        raise UsageError("--relayer-*, --signed-output and --typed-data-out go with --relay")
     if relayed:
-        if state.chain_id not in LOCAL_CHAIN_IDS:
-            raise UsageError("--relay here relays with a development key: local chains only; "
-                             "use `tierchain request` on other chains")  # fmt: skip
+        if how == RelayChoice():
+            how = RelayChoice(relayer_dev_account=1)  # as before: the operator's development key (local only)
         data = call_data("Settlement", "claim(uint256)", p.token_id)
-        relay = c.relay
-        if not relay.is_target_allowed(c.settlement.address):
-            raise UsageError(f"the relay {relay.address} does not forward calls to settlement {c.settlement.address}")
-        request = Call(holder, c.settlement.address, data, relay.nonce_of(holder), deadline_in(state.web3(), 3_600))
-        signed = sign_request(request, relay.domain(state.chain_id), state.account())
-        receipt = relay.relay(state.make_sender(dev_accounts()[relayer_dev_account]), signed)
+        summary = f"claim {format_cents(owed)} owed now on piece {short_id(p.token_id)} from settlement"
+        relayed_receipt = relayed_call(state, c, c.settlement.address, data, summary, how)
+        if relayed_receipt is None:
+            return
+        receipt = relayed_receipt
         cents = int(receipt.event("Claimed").args["cents"])
     else:
-        receipt = c.settlement.claim_receipt(state.signer(), p.token_id)
+        receipt = c.settlement.claim_receipt(view.prime(state.signer()), p.token_id)
         cents = int(receipt.event("Claimed").args["cents"])
     _tx(state, receipt, f"{holder} claimed {format_cents(cents)} on {short_id(p.token_id)}",
         piece=short_id(p.token_id), claimed_cents=cents, expected_cents=owed, relayed=relayed)  # fmt: skip

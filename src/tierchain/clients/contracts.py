@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
 
+from eth_abi.abi import decode as abi_decode
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
 from web3 import Web3
@@ -19,7 +20,8 @@ from web3.contract import Contract
 
 from tierchain.chain.abi import call_data
 from tierchain.chain.artifacts import load_artifact
-from tierchain.chain.revert import decode_exception
+from tierchain.chain.revert import abi_type, decode_exception, default_decoder
+from tierchain.chain.rpc import RpcFailure
 from tierchain.chain.sender import Receipt, Sender, TxRequest
 from tierchain.clients.requests import Domain, SignedRequest, SplitPiece, read_domain
 from tierchain.core.errors import SignatureError, TransactionError
@@ -130,6 +132,28 @@ class _Client:
     def _send(self, by: Sender, signature: str, *args: Any, label: str = "") -> Receipt:
         return by.send(self.request(signature, *args, label=label))
 
+    def view_call(self, signature: str, *args: Any) -> tuple[str, list[Any]]:
+        """The ``eth_call`` of a view as (method, params), to send in a JSON-RPC batch
+        (:func:`tierchain.chain.rpc.batch`); :meth:`view_result` decodes its answer."""
+        data = call_data(self.artifact, signature, *args)
+        return "eth_call", [{"to": self.address, "data": "0x" + data.hex()}, "latest"]
+
+    def view_result(self, signature: str, answer: Any) -> Any:
+        """The decoded answer of :meth:`view_call` (as ``_view`` returns it); a failed call
+        raises its decoded revert."""
+        if isinstance(answer, RpcFailure):
+            error = answer.error if isinstance(answer.error, dict) else {}
+            raw = error.get("data")
+            if isinstance(raw, dict):
+                raw = raw.get("data") or raw.get("result")
+            if isinstance(raw, str) and raw.startswith("0x"):
+                raise default_decoder().decode(bytes.fromhex(raw[2:]))
+            raise TransactionError(f"{signature} failed: {str(error.get('message', error))[:200]}")
+        fn = self.contract.get_function_by_signature(signature)
+        types = [abi_type(o) for o in fn.abi.get("outputs", ())]
+        values = abi_decode(types, bytes.fromhex(str(answer)[2:]))
+        return values[0] if len(values) == 1 else values
+
     def _view(self, signature: str, *args: Any) -> Any:
         fn = self.contract.get_function_by_signature(signature)
         try:
@@ -164,7 +188,12 @@ class MembershipClient(_Client):
         )  # fmt: skip
 
     def member_of(self, account: str) -> MemberInfo:
-        roles, status, frozen, admitted_at, identity = self._view("memberOf(address)", to_checksum_address(account))
+        return self.member_info(account, self._view("memberOf(address)", to_checksum_address(account)))
+
+    @staticmethod
+    def member_info(account: str, raw: Any) -> MemberInfo:
+        """A :class:`MemberInfo` from ``memberOf``'s answer."""
+        roles, status, frozen, admitted_at, identity = raw
         return MemberInfo(
             to_checksum_address(account), Role(roles), _MEMBER_STATUS[status], bool(frozen),
             int(admitted_at), bytes(identity),
@@ -317,7 +346,11 @@ class PayableClient(_Client):
     # -- views --------------------------------------------------------------------------------
 
     def payable_of(self, payable_id: int) -> PayableInfo:
-        r = self._view("payableOf(uint256)", payable_id)
+        return self.payable_info(payable_id, self._view("payableOf(uint256)", payable_id))
+
+    @staticmethod
+    def payable_info(payable_id: int, r: Any) -> PayableInfo:
+        """A :class:`PayableInfo` from ``payableOf``'s answer."""
         return PayableInfo(
             payable_id=payable_id, debtor=to_checksum_address(r[0]), maturity_at=int(r[1]),
             status=_PAYABLE_STATUS[r[2]], piece_count=int(r[3]),
@@ -327,7 +360,12 @@ class PayableClient(_Client):
         )  # fmt: skip
 
     def piece_of(self, token_id: int) -> PieceInfo:
-        payable_id, index, parent, owner, value, locked, frozen = self._view("pieceOf(uint256)", token_id)
+        return self.piece_info(token_id, self._view("pieceOf(uint256)", token_id))
+
+    @staticmethod
+    def piece_info(token_id: int, raw: Any) -> PieceInfo:
+        """A :class:`PieceInfo` from ``pieceOf``'s answer."""
+        payable_id, index, parent, owner, value, locked, frozen = raw
         return PieceInfo(
             token_id, int(payable_id), int(index), int(parent), to_checksum_address(owner),
             int(value), bool(locked), bool(frozen),

@@ -73,9 +73,9 @@ def test_unreachable_rpc_exits_4(run: Run) -> None:
 
 
 def test_json_mode_errors_are_json_too(run: Run) -> None:
-    result = run("payables", "show", "99", "--json", expect=2)
+    result = run("payables", "show", "99", "--json", expect=20)
     doc = out_json(result)
-    assert doc["error"]["exit_code"] == 2 and "does not exist" in doc["error"]["message"]
+    assert doc["error"]["exit_code"] == 20 and "does not exist" in doc["error"]["message"]
 
 
 def test_signing_command_without_signer(run: Run, addr) -> None:
@@ -214,7 +214,7 @@ def test_demo_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_json_error_with_options_only_on_the_command(run: Run, rpc_url: str) -> None:
-    result = run("payables", "show", "7", "--rpc", rpc_url, "--json", rpc=False, expect=2)
+    result = run("payables", "show", "7", "--rpc", rpc_url, "--json", rpc=False, expect=20)
     assert out_json(result)["error"]["message"].startswith("payable 7 does not exist")
     assert result.stderr.startswith("error: payable 7 does not exist")
 
