@@ -274,13 +274,37 @@ class Relayer:
         if self._crash_at == point:
             os.kill(os.getpid(), signal.SIGKILL)
 
+    def _estimates(self, reqs: Sequence[TxRequest]) -> list[int | None]:
+        """eth_estimateGas of every request in ONE JSON-RPC batch (None where it fails: those
+        are estimated again one by one, which decodes the revert)."""
+        batch = getattr(self.w3.provider, "make_batch_request", None)
+        if batch is None or len(reqs) < 2:
+            return [None] * len(reqs)
+        calls = [("eth_estimateGas", [{"from": self.sender.address, "to": r.to, "data": "0x" + r.data.hex()}])
+                 for r in reqs]  # fmt: skip
+        try:
+            answers = batch(calls)
+        except Exception:
+            return [None] * len(reqs)
+        if not isinstance(answers, list) or len(answers) != len(reqs):
+            return [None] * len(reqs)
+        out: list[int | None] = []
+        for a in answers:
+            result = a.get("result") if isinstance(a, dict) else None
+            out.append(None if result is None else int(int(str(result), 16) * self.sender.gas_multiplier))
+        return out
+
     def _send(self, batch: Sequence[Entry]) -> None:
         ready: list[tuple[Entry, TxRequest]] = []
-        for e in batch:
-            req = self.c.relay.relay_request(e.signed)
+        reqs = [self.c.relay.relay_request(e.signed) for e in batch]
+        estimates = self._estimates([r for e, r in zip(batch, reqs, strict=True) if e.gas is None])
+        it = iter(estimates)
+        for e, req in zip(batch, reqs, strict=True):
             try:
-                # simulated when accepted (a later revert is mined as status 0, decoded, failed)
-                gas = e.gas if e.gas is not None else self.sender.estimate_gas(req)
+                # simulated when accepted; estimated here against the state it will run on
+                gas = e.gas if e.gas is not None else next(it)
+                if gas is None:
+                    gas = self.sender.estimate_gas(req)
             except ContractRevert as exc:
                 self._fail(e, error_json(exc), None)
                 continue
