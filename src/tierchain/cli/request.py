@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
 import click
 from eth_typing import ChecksumAddress
@@ -21,13 +22,13 @@ from tierchain.chain.sender import Sender
 from tierchain.chain.wallet import find_keystore, read_password_file, unlock
 from tierchain.clients.bundle import Contracts
 from tierchain.clients.requests import (
-    AcceptPayable,
-    MoveValue,
+    Addresses,
+    DraftKind,
     Request,
     SignedRequest,
     SplitPiece,
-    TransferPiece,
     attach_signature,
+    build_request,
     deadline_in,
     parse_typed_data,
     sign_request,
@@ -90,23 +91,20 @@ def typed_data(
     nonce = relay.nonce_of(_address(signer, "--signer"))
     deadline = deadline_in(w3, valid_for)
     who = _address(signer, "--signer")
-    request: Request
-    if kind == "accept":
-        _required(kind, payable=payable_id)
-        assert payable_id is not None
-        request = AcceptPayable(who, payable_id, nonce, deadline)
-    elif kind == "split":
-        _required(kind, piece=token_id, to=to, value=value)
-        assert token_id is not None and to is not None
-        request = SplitPiece(who, token_id, _address(to, "--to"), parse_cents(value, name="--value"), nonce, deadline)
-    elif kind == "move":
-        _required(kind, piece=token_id, to_piece=to_token_id, value=value)
-        assert token_id is not None and to_token_id is not None
-        request = MoveValue(who, token_id, to_token_id, parse_cents(value, name="--value"), nonce, deadline)
-    else:
-        _required(kind, piece=token_id, to=to)
-        assert token_id is not None and to is not None
-        request = TransferPiece(who, token_id, _address(to, "--to"), nonce, deadline)
+    needed: dict[str, dict[str, object]] = {
+        "accept": {"payable": payable_id},
+        "split": {"piece": token_id, "to": to, "value": value},
+        "move": {"piece": token_id, "to_piece": to_token_id, "value": value},
+        "transfer": {"piece": token_id, "to": to},
+    }
+    _required(kind, **needed[kind])
+    d = deployment
+    request: Request = build_request(  # the one builder (the HTTP service's drafts use it too)
+        cast(DraftKind, kind), who, nonce=nonce, deadline=deadline,
+        addresses=Addresses(d.token, d.desk, d.settlement), payable_id=payable_id, token_id=token_id,
+        to=_address(to, "--to") if to is not None else None, to_token_id=to_token_id,
+        value=parse_cents(value, name="--value") if value is not None and kind in ("split", "move") else None,
+    )  # fmt: skip
     text = json.dumps(wallet_typed_data(request, domain), indent=1)
     if output is None:
         click.echo(text)
