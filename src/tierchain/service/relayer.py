@@ -318,9 +318,15 @@ class Relayer:
                 self._record_batch([(e, tx) for (e, _), tx in zip(ready, txs, strict=True)])
         self._crash("after_sign")
         sent: list[tuple[Entry, SignedTx]] = []
+        pairs = [(e, tx) for (e, _), tx in zip(ready, txs, strict=True)]
         try:
-            for (e, _), tx in zip(ready, txs, strict=True):
-                self._broadcast(e, tx, mark=False)
+            delivered = self._broadcast_batch(pairs)  # one JSON-RPC batch for the whole batch
+            for (e, tx), ok in zip(pairs, delivered, strict=True):
+                if not ok:  # refused in the batch: once more alone (raises if the node refuses it)
+                    self._broadcast(e, tx, mark=False)
+                else:
+                    self.stats.sent += 1
+                    self.stats.operator_nonces.append(tx.nonce)
                 sent.append((e, tx))
         finally:
             self._mark_sent(sent)
@@ -414,6 +420,20 @@ class Relayer:
                 else:
                     e.state, e.error = "failed", error
                     self.stats.failed += 1
+
+    def _broadcast_batch(self, pairs: Sequence[tuple[Entry, SignedTx]]) -> list[bool]:
+        """eth_sendRawTransaction of every transaction in ONE JSON-RPC batch, in nonce order;
+        False where the node answered an error (or batches are not supported)."""
+        batch = getattr(self.w3.provider, "make_batch_request", None)
+        if batch is None or len(pairs) < 2:
+            return [False] * len(pairs)
+        try:
+            answers = batch([("eth_sendRawTransaction", ["0x" + tx.raw.hex()]) for _, tx in pairs])
+        except Exception:
+            return [False] * len(pairs)
+        if not isinstance(answers, list) or len(answers) != len(pairs):
+            return [False] * len(pairs)
+        return [isinstance(a, dict) and "result" in a for a in answers]
 
     def _known(self, tx_hash: str) -> bool:
         try:
