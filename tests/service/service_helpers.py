@@ -148,11 +148,11 @@ class Running:
 
 def start_service(
     cast: Cast, *, w3: Web3 | None = None, config: ServiceConfig | None = None,
-    operator: LocalAccount | None = None, home: Path | None = None,
+    operator: LocalAccount | None = None, home: Path | None = None, db: str | None = None,
 ) -> Running:  # fmt: skip
     svc = Service(
         w3 or cast.w3, cast.deployment, operator or cast.relayer_key,
-        config=config or ServiceConfig(poll_seconds=0.1, receipt_timeout=30), home=home or cast.home,
+        config=config or ServiceConfig(poll_seconds=0.1, receipt_timeout=30), home=home or cast.home, db=db,
     )  # fmt: skip
     svc.start()
     port = free_port()

@@ -334,3 +334,36 @@ def test_offer_refusals(cast: Cast, running: Running) -> None:
     ok = running.http.post("/api/v1/offers", json=signed(good, cast.financier))
     assert ok.status_code == 201, ok.text
     assert running.http.post("/api/v1/offers", json=signed(good, cast.financier)).status_code == 200  # same offer
+
+
+def test_cors_only_for_configured_origins(running: Running) -> None:
+    from starlette.testclient import TestClient
+
+    from tierchain.service.app import asgi, create_app
+
+    app = asgi(create_app(running.service, allow_origins=("https://portal.example",)))
+    with TestClient(app) as client:
+        preflight = {"access-control-request-method": "POST", "access-control-request-headers": "content-type"}
+        ok = client.options("/api/v1/requests", headers={"origin": "https://portal.example", **preflight})
+        assert ok.headers["access-control-allow-origin"] == "https://portal.example"
+        evil = client.options("/api/v1/requests", headers={"origin": "https://evil.example", **preflight})
+        assert "access-control-allow-origin" not in evil.headers
+        got = client.get("/api/v1/health", headers={"origin": "https://portal.example"})
+        assert got.headers["access-control-allow-origin"] == "https://portal.example"
+        assert got.headers["content-security-policy"] == CSP
+
+
+def test_serve_help_documents_every_option() -> None:
+    from click.testing import CliRunner
+
+    from tierchain.cli.main import main
+
+    result = CliRunner().invoke(main, ["serve", "--help"])
+    assert result.exit_code == 0
+    for option in ("--rpc", "--from", "--password-file", "--dev-account", "--host", "--port", "--db",
+                   "--allow-origin", "--max-body", "--rate-limit", "--read-rate-limit", "--min-balance",
+                   "--read-only", "--write-openapi"):  # fmt: skip
+        assert option in result.output, option
+    assert "Example: tierchain serve" in result.output
+    refused = CliRunner().invoke(main, ["serve", "--allow-origin", "*", "--read-only"])
+    assert refused.exit_code != 0 and "--allow-origin" in refused.output

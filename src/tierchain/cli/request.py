@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 from eth_typing import ChecksumAddress
@@ -22,13 +22,13 @@ from tierchain.cli.common import CliState, chain_options, command_options, get_s
 from tierchain.cli.types import ADDRESS, CENTS, PAYABLE, PIECE
 from tierchain.clients import rules
 from tierchain.clients.requests import (
-    AcceptPayable,
-    MoveValue,
+    Addresses,
+    DraftKind,
     Request,
     SignedRequest,
     SplitPiece,
-    TransferPiece,
     attach_signature,
+    build_request,
     parse_typed_data,
     sign_request,
     wallet_typed_data,
@@ -99,31 +99,35 @@ def typed_data(
         view = rules.check_accept(c, signer, payable_id)
         info = view.payables[payable_id]
         summary = rules.describe_accept(info)
-        make: Any = lambda nonce, deadline: AcceptPayable(signer, payable_id, nonce, deadline)  # noqa: E731
+        fields: dict[str, Any] = {"payable_id": payable_id}
     elif kind == "split":
         _required(kind, piece=piece, to=to, amount=amount)
         assert piece is not None and to is not None and amount is not None
         view = rules.check_split(c, signer, piece, to, amount)
         p = view.piece(piece)
         summary = rules.describe_split(view, p, to, amount)
-        make = lambda nonce, deadline: SplitPiece(signer, p.token_id, to, amount, nonce, deadline)  # noqa: E731
+        fields = {"token_id": p.token_id, "to": to, "value": amount}
     elif kind == "move":
         _required(kind, piece=piece, to_piece=to_piece, amount=amount)
         assert piece is not None and to_piece is not None and amount is not None
         view = rules.check_move(c, signer, piece, to_piece, amount)
         a, b = view.piece(piece), view.piece(to_piece)
         summary = rules.describe_move(view, a, b, amount)
-        make = lambda nonce, deadline: MoveValue(signer, a.token_id, b.token_id, amount, nonce, deadline)  # noqa: E731
+        fields = {"token_id": a.token_id, "to_token_id": b.token_id, "value": amount}
     else:
         _required(kind, piece=piece, to=to)
         assert piece is not None and to is not None
         view = rules.check_transfer(c, signer, piece, to)
         p = view.piece(piece)
         summary = rules.describe_transfer(view, p, to)
-        make = lambda nonce, deadline: TransferPiece(signer, p.token_id, to, nonce, deadline)  # noqa: E731
+        fields = {"token_id": p.token_id, "to": to}
     domain = c.relay.domain(expected_chain_id=c.deployment.chain_id)
     nonce = c.relay.nonce_of(signer)
-    request = make(nonce, view.now + valid_for)
+    d = c.deployment
+    request = build_request(  # the one builder (the HTTP service's drafts use it too)
+        cast(DraftKind, kind), signer, nonce=nonce, deadline=view.now + valid_for,
+        addresses=Addresses(d.token, d.desk, d.settlement), **fields,
+    )  # fmt: skip
     text = json.dumps(with_summary(wallet_typed_data(request, domain), summary), indent=1)
     if output is None:
         click.echo(text)

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Annotated, Any, Final, Literal
 
 from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -27,6 +28,7 @@ from tierchain.audit import index as ix
 from tierchain.clients.desk import parse_typed_data as parse_offer_typed_data
 from tierchain.clients.requests import (
     Facts,
+    SignedRequest,
     attach_signature,
     build_request,
     direct_tx,
@@ -713,11 +715,11 @@ def create_app(service: Service | None = None, *, allow_origins: tuple[str, ...]
             raise ApiError(429, "TooManyRequests", f"too many requests signed by {request.signer}; try again later",
                            {"retry_after": int(wait) + 1})  # fmt: skip
         _check_signer(s, request)
-        block = s.w3.eth.get_block("latest")
-        if request.deadline <= int(block["timestamp"]):
+        now = s.chain_time()  # the indexed head's time: no RPC (a deadline passing since is caught by the simulation)
+        if request.deadline <= now:
             raise ApiError(400, "Expired", f"the deadline {request.deadline} has passed (chain time "
-                           f"{block['timestamp']}): draft and sign the request again")  # fmt: skip
-        chain_nonce = s.c.relay.nonce_of(request.signer)
+                           f"{now}): draft and sign the request again")  # fmt: skip
+        chain_nonce, reverted = _nonce_and_simulation(s, signed)
         pending = s.relayer.pending_of(request.signer)
         if request.nonce < chain_nonce + pending:
             raise ApiError(409, "NonceUsed", f"nonce {request.nonce} of {request.signer} is already used "
@@ -727,8 +729,8 @@ def create_app(service: Service | None = None, *, allow_origins: tuple[str, ...]
             raise ApiError(409, "NonceTooHigh", f"nonce {request.nonce} of {request.signer} is ahead of the next "
                            f"one, {chain_nonce + pending}", {"next_nonce": str(chain_nonce + pending)})  # fmt: skip
         gas: int | None = None
-        if pending == 0:
-            try:
+        if pending == 0 and reverted:
+            try:  # the simulation reverted: run it again the slow way for the decoded error
                 gas = s.relayer.sender.estimate_gas(s.c.relay.relay_request(signed))
             except ContractRevert as exc:
                 doc = error_json(exc)
@@ -781,15 +783,48 @@ def asgi(app: FastAPI) -> Any:
     return app.state.guard
 
 
+def _nonce_and_simulation(s: Service, signed: SignedRequest) -> tuple[int, bool]:
+    """The signer's relay nonce and whether the relay call, simulated as the operator, reverts:
+    ONE JSON-RPC round trip (a batch of two eth_calls)."""
+    relayer = s.relayer
+    assert relayer is not None
+    signer = signed.request.signer
+    nonce_data = "0x" + (keccak(text="nonces(address)")[:4] + bytes(12) + bytes.fromhex(signer[2:])).hex()
+    req = s.c.relay.relay_request(signed)
+    calls = [
+        ("eth_call", [{"to": s.deployment.relay, "data": nonce_data}, "latest"]),
+        ("eth_call", [{"from": relayer.sender.address, "to": req.to, "data": "0x" + req.data.hex()}, "latest"]),
+    ]
+    batch = getattr(s.w3.provider, "make_batch_request", None)
+    if batch is not None:
+        try:
+            answers = batch(calls)
+        except Exception:
+            answers = None
+        if isinstance(answers, list) and len(answers) == 2 and "result" in answers[0]:
+            return int(str(answers[0]["result"]), 16), "result" not in answers[1]
+    return s.c.relay.nonce_of(signer), True  # no batches: the simulation runs the slow way
+
+
+def _member(s: Service, account: str) -> tuple[str, int, bool]:
+    """(status, roles, frozen): from the index when it knows an active member (no RPC on the hot
+    path; a change not yet indexed is caught by the simulation), else from the chain."""
+    row = s.index().conn.execute("SELECT status, roles, frozen FROM members WHERE account = ?", (account,)).fetchone()
+    if row is not None and row[0] == "active" and not row[2]:
+        return str(row[0]), int(row[1]), bool(row[2])
+    info = s.c.membership.member_of(account)
+    return info.status, int(info.roles), info.frozen
+
+
 def _check_signer(s: Service, request: SignedKind) -> None:
-    info = s.c.membership.member_of(request.signer)
-    if info.status != "active":
-        raise ApiError(403, "NotMember", f"{request.signer} is not an active member ({info.status}): only "
+    status, roles, frozen = _member(s, request.signer)
+    if status != "active":
+        raise ApiError(403, "NotMember", f"{request.signer} is not an active member ({status}): only "
                        "members' requests are relayed")  # fmt: skip
-    if info.frozen:
+    if frozen:
         raise ApiError(403, "NotMember", f"{request.signer} is frozen by the regulator")
-    if not info.roles & HOLDER_ROLES:
-        raise ApiError(403, "MissingRole", f"{request.signer}'s roles ({', '.join(reads.role_names(int(info.roles)))}) "
+    if not roles & HOLDER_ROLES:
+        raise ApiError(403, "MissingRole", f"{request.signer}'s roles ({', '.join(reads.role_names(roles))}) "
                        "cannot hold or move pieces")  # fmt: skip
 
 

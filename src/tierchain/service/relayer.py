@@ -274,13 +274,37 @@ class Relayer:
         if self._crash_at == point:
             os.kill(os.getpid(), signal.SIGKILL)
 
+    def _estimates(self, reqs: Sequence[TxRequest]) -> list[int | None]:
+        """eth_estimateGas of every request in ONE JSON-RPC batch (None where it fails: those
+        are estimated again one by one, which decodes the revert)."""
+        batch = getattr(self.w3.provider, "make_batch_request", None)
+        if batch is None or len(reqs) < 2:
+            return [None] * len(reqs)
+        calls = [("eth_estimateGas", [{"from": self.sender.address, "to": r.to, "data": "0x" + r.data.hex()}])
+                 for r in reqs]  # fmt: skip
+        try:
+            answers = batch(calls)
+        except Exception:
+            return [None] * len(reqs)
+        if not isinstance(answers, list) or len(answers) != len(reqs):
+            return [None] * len(reqs)
+        out: list[int | None] = []
+        for a in answers:
+            result = a.get("result") if isinstance(a, dict) else None
+            out.append(None if result is None else int(int(str(result), 16) * self.sender.gas_multiplier))
+        return out
+
     def _send(self, batch: Sequence[Entry]) -> None:
         ready: list[tuple[Entry, TxRequest]] = []
-        for e in batch:
-            req = self.c.relay.relay_request(e.signed)
+        reqs = [self.c.relay.relay_request(e.signed) for e in batch]
+        estimates = self._estimates([r for e, r in zip(batch, reqs, strict=True) if e.gas is None])
+        it = iter(estimates)
+        for e, req in zip(batch, reqs, strict=True):
             try:
-                # simulated when accepted (a later revert is mined as status 0, decoded, failed)
-                gas = e.gas if e.gas is not None else self.sender.estimate_gas(req)
+                # simulated when accepted; estimated here against the state it will run on
+                gas = e.gas if e.gas is not None else next(it)
+                if gas is None:
+                    gas = self.sender.estimate_gas(req)
             except ContractRevert as exc:
                 self._fail(e, error_json(exc), None)
                 continue
@@ -294,9 +318,15 @@ class Relayer:
                 self._record_batch([(e, tx) for (e, _), tx in zip(ready, txs, strict=True)])
         self._crash("after_sign")
         sent: list[tuple[Entry, SignedTx]] = []
+        pairs = [(e, tx) for (e, _), tx in zip(ready, txs, strict=True)]
         try:
-            for (e, _), tx in zip(ready, txs, strict=True):
-                self._broadcast(e, tx, mark=False)
+            delivered = self._broadcast_batch(pairs)  # one JSON-RPC batch for the whole batch
+            for (e, tx), ok in zip(pairs, delivered, strict=True):
+                if not ok:  # refused in the batch: once more alone (raises if the node refuses it)
+                    self._broadcast(e, tx, mark=False)
+                else:
+                    self.stats.sent += 1
+                    self.stats.operator_nonces.append(tx.nonce)
                 sent.append((e, tx))
         finally:
             self._mark_sent(sent)
@@ -390,6 +420,20 @@ class Relayer:
                 else:
                     e.state, e.error = "failed", error
                     self.stats.failed += 1
+
+    def _broadcast_batch(self, pairs: Sequence[tuple[Entry, SignedTx]]) -> list[bool]:
+        """eth_sendRawTransaction of every transaction in ONE JSON-RPC batch, in nonce order;
+        False where the node answered an error (or batches are not supported)."""
+        batch = getattr(self.w3.provider, "make_batch_request", None)
+        if batch is None or len(pairs) < 2:
+            return [False] * len(pairs)
+        try:
+            answers = batch([("eth_sendRawTransaction", ["0x" + tx.raw.hex()]) for _, tx in pairs])
+        except Exception:
+            return [False] * len(pairs)
+        if not isinstance(answers, list) or len(answers) != len(pairs):
+            return [False] * len(pairs)
+        return [isinstance(a, dict) and "result" in a for a in answers]
 
     def _known(self, tx_hash: str) -> bool:
         try:
