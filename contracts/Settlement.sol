@@ -156,20 +156,32 @@ contract Settlement is ERC2771Context, ISettlement {
 
     /// @inheritdoc ISettlement
     function claim(uint256 tokenId) external nonReentrant(true) returns (uint256 cents) {
-        uint256 payableId = _payableIdOf(tokenId);
-        uint256 maturityAt = tokenId >> _MATURITY_SHIFT;
-        if (block.timestamp < maturityAt) revert SettlementNotMatured(payableId, maturityAt);
-        Hot memory hot = _hot[payableId];
-        if (hot.currency == address(0)) revert SettlementNothingToClaim(tokenId);
-        address owner;
-        bool settled = hot.unpaidCents == 0;
-        if (settled) {
-            (owner, cents) = _claimFinal(tokenId, hot.flags);
-        } else {
-            (owner, cents) = _claimPartial(tokenId, payableId, hot);
+        return _claim(tokenId, _msgSender());
+    }
+
+    /// @inheritdoc ISettlement
+    function claimMany(uint256[] calldata tokenIds)
+        external
+        nonReentrant(true)
+        returns (uint256 paid, uint256 cents)
+    {
+        uint256 count = tokenIds.length;
+        for (uint256 i; i < count; ++i) {
+            uint256 tokenId = tokenIds[i];
+            (bool ok, uint256 pieceCents) = _claimPieceCall(tokenId);
+            if (ok) {
+                unchecked {
+                    ++paid;
+                    cents += pieceCents; // each < 2^64, at most 2^64 pieces
+                }
+            }
         }
-        emit Claimed(tokenId, owner, cents, settled);
-        IERC20(hot.currency).safeTransfer(owner, _units(cents, hot.currencyDecimals));
+    }
+
+    /// @inheritdoc ISettlement
+    function claimPiece(uint256 tokenId) external returns (uint256 cents) {
+        if (msg.sender != address(this)) revert SettlementOnlySelf(msg.sender);
+        return _claim(tokenId, address(0));
     }
 
     // ================================================================== overdue and guarantee
@@ -457,29 +469,76 @@ contract Settlement is ERC2771Context, ISettlement {
         emit PayableOpened(payableId, p.debtor, p.currency, p.faceValue, uint40(uint256(p.maturityAt) + grace));
     }
 
+    /// @dev Claim `tokenId` for its holder; `caller` must be the holder, or zero (claimMany:
+    ///      anyone, paid to the holder).
+    function _claim(uint256 tokenId, address caller) private returns (uint256 cents) {
+        uint256 payableId = _payableIdOf(tokenId);
+        uint256 maturityAt = tokenId >> _MATURITY_SHIFT;
+        if (block.timestamp < maturityAt) revert SettlementNotMatured(payableId, maturityAt);
+        Hot memory hot = _hot[payableId];
+        if (hot.currency == address(0)) revert SettlementNothingToClaim(tokenId);
+        address owner;
+        bool settled = hot.unpaidCents == 0;
+        if (settled) {
+            (owner, cents) = _claimFinal(tokenId, hot.flags, caller);
+        } else {
+            (owner, cents) = _claimPartial(tokenId, payableId, hot, caller);
+        }
+        emit Claimed(tokenId, owner, cents, settled);
+        IERC20(hot.currency).safeTransfer(owner, _units(cents, hot.currencyDecimals));
+    }
+
+    /// @dev claimPiece(tokenId) as a sub-call of this contract: a revert undoes that piece only
+    ///      and is reported by ClaimSkipped with at most 260 bytes of its revert data (a
+    ///      hostile currency cannot make the batch pay for copying a huge revert).
+    function _claimPieceCall(uint256 tokenId) private returns (bool ok, uint256 cents) {
+        bytes4 selector = this.claimPiece.selector;
+        bytes memory reason;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, selector)
+            mstore(add(ptr, 4), tokenId)
+            ok := call(gas(), address(), 0, ptr, 36, ptr, 32)
+            switch ok
+            case 1 { cents := mload(ptr) }
+            default {
+                let size := returndatasize()
+                if gt(size, 260) { size := 260 }
+                reason := ptr
+                mstore(reason, size)
+                returndatacopy(add(reason, 32), 0, size)
+                mstore(0x40, add(add(reason, 32), and(add(size, 31), not(31))))
+            }
+        }
+        if (!ok) emit ClaimSkipped(tokenId, reason);
+    }
+
     /// @dev Paid in full: the piece gets exactly the rest of its value and is burned. The token
     ///      checks maturity, a frozen piece (PayablePieceFrozen), a frozen owner
     ///      (PayableSenderFrozen) and liveness; the owner check follows (a revert undoes the burn).
-    function _claimFinal(uint256 tokenId, uint8 flags) private returns (address owner, uint256 cents) {
+    function _claimFinal(uint256 tokenId, uint8 flags, address caller)
+        private
+        returns (address owner, uint256 cents)
+    {
         bool recorded = flags & _FLAG_CLAIMS_RECORDED != 0;
         uint256 claimed = recorded ? _claimed[tokenId] : 0;
         uint256 value;
         (owner, value) = _token.burnSettled(tokenId);
-        address caller = _msgSender();
-        if (owner != caller) revert SettlementNotHolder(tokenId, caller, owner);
+        if (caller != address(0) && owner != caller) revert SettlementNotHolder(tokenId, caller, owner);
         // Cannot underflow: claimed <= floor(value * paid / face) <= value.
         cents = value - claimed;
         if (claimed != 0) delete _claimed[tokenId];
     }
 
     /// @dev Partly paid: the piece's share floor(value * paid / face) minus what it claimed.
-    function _claimPartial(uint256 tokenId, uint256 payableId, Hot memory hot)
+    function _claimPartial(uint256 tokenId, uint256 payableId, Hot memory hot, address caller)
         private
         returns (address owner, uint256 cents)
     {
         (address holder, uint256 value, bool frozen, bool canSend) = _token.claimViewOf(tokenId);
-        address caller = _msgSender();
-        if (holder != caller) revert SettlementNotHolder(tokenId, caller, holder);
+        if (caller != address(0) && holder != caller) revert SettlementNotHolder(tokenId, caller, holder);
+        // A burned or never-split piece has no holder: nothing to pay (claimMany's case).
+        if (holder == address(0)) revert SettlementNothingToClaim(tokenId);
         if (frozen) revert IPayableToken.PayablePieceFrozen(tokenId);
         // A member frozen by a regulator cannot send pieces; what it is owed waits in escrow.
         if (!canSend) revert SettlementHolderFrozen(holder);
