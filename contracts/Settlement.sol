@@ -490,10 +490,12 @@ contract Settlement is ERC2771Context, ISettlement {
 
     /// @dev claimPiece(tokenId) as a sub-call of this contract: a revert undoes that piece only
     ///      and is reported by ClaimSkipped with at most 260 bytes of its revert data (a
-    ///      hostile currency cannot make the batch pay for copying a huge revert).
+    ///      hostile currency cannot make the batch pay for copying a huge revert). A sub-call
+    ///      that ran out of gas reverts the whole batch (SettlementBatchOutOfGas).
     function _claimPieceCall(uint256 tokenId) private returns (bool ok, uint256 cents) {
         bytes4 selector = this.claimPiece.selector;
         bytes memory reason;
+        uint256 gasBefore = gasleft();
         assembly ("memory-safe") {
             let ptr := mload(0x40)
             mstore(ptr, selector)
@@ -510,7 +512,13 @@ contract Settlement is ERC2771Context, ISettlement {
                 mstore(0x40, add(add(reason, 32), and(add(size, 31), not(31))))
             }
         }
-        if (!ok) emit ClaimSkipped(tokenId, reason);
+        if (!ok) {
+            // The sub-call had 63/64 of the gas: if it failed with (almost) none left, the batch
+            // ran short of gas. Reverting the whole batch then keeps a gas estimate (which looks
+            // for the least gas that does not revert) from skipping pieces for lack of gas.
+            if (gasleft() <= gasBefore / 63) revert SettlementBatchOutOfGas(tokenId);
+            emit ClaimSkipped(tokenId, reason);
+        }
     }
 
     /// @dev Paid in full: the piece gets exactly the rest of its value and is burned. The token

@@ -146,6 +146,9 @@ interface ISettlement {
     error SettlementNothingToClaim(uint256 tokenId);
     /// @notice claimPiece was called by someone other than this contract.
     error SettlementOnlySelf(address caller);
+    /// @notice claimMany ran out of gas at this piece (the whole batch is undone: give more gas
+    ///         or fewer pieces).
+    error SettlementBatchOutOfGas(uint256 tokenId);
     /// @notice The holder is frozen by a regulator: what it is owed waits.
     error SettlementHolderFrozen(address holder);
     /// @notice The grace period has not elapsed.
@@ -218,7 +221,9 @@ interface ISettlement {
     ///      holder (same rules, same Claimed and token events, a piece paid in full is burned),
     ///      in its own sub-call: a piece that cannot be paid now (not matured, frozen, frozen
     ///      holder, nothing due, the currency refuses the holder, a repeated id) is undone alone
-    ///      and reported by ClaimSkipped; the others are paid. Loops over `tokenIds` only.
+    ///      and reported by ClaimSkipped; the others are paid. Loops over `tokenIds` only. If a
+    ///      piece's sub-call runs out of gas the whole batch reverts (SettlementBatchOutOfGas),
+    ///      so no piece is ever skipped for lack of gas.
     /// @param tokenIds the pieces, any payables, any holders
     /// @return paid how many pieces were paid
     /// @return cents the total paid out, in cents (across currencies)

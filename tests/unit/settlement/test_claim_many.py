@@ -206,3 +206,20 @@ def test_callback_currency_cannot_reenter_claim_many(
         settlement.pay(payable_id, face // 4, {"from": core})
         due = face // 4
     assert cur.balanceOf(suppliers[0]) == face // 2 + face // 4  # each share paid once
+
+
+def test_too_little_gas_reverts_the_batch_never_skips(
+    settlement: Any, payable: Any, core: Any, fund: Any, suppliers: list[Any], operator: Any,
+    currency: Any, travel: Any,
+) -> None:  # fmt: skip
+    payable_id, ids = payable(splits=[(suppliers[1], 100 * CENTS), (suppliers[2], 100 * CENTS)])
+    fund(core, FACE)
+    settlement.pay(payable_id, FACE, {"from": core})
+    travel(maturity_of(ids[0]))
+    needed = settlement.claimMany.estimate_gas(ids, {"from": operator})
+    for gas in (needed // 2, needed * 3 // 4):
+        with brownie.reverts():
+            settlement.claimMany(ids, {"from": operator, "gas_limit": gas, "allow_revert": True})
+    assert currency.balanceOf(settlement) == FACE
+    tx = settlement.claimMany(ids, {"from": operator, "gas_limit": needed})
+    assert paid(tx) == (3, FACE)
