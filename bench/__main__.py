@@ -18,6 +18,7 @@ BENCHES = [
     "bench.bench_index",
     "bench.bench_desk",
     "bench.bench_settlement",
+    "bench.bench_claim_many",
 ]
 
 
