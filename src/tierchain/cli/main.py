@@ -32,6 +32,7 @@ from tierchain.chain.local import (
     start_chain,
     stop_chain,
 )
+from tierchain.cli.batch import claim_all_command, payout_command
 from tierchain.cli.common import (
     CliState,
     command_options,
@@ -380,6 +381,8 @@ main.add_command(request_group)
 main.add_command(trace_command)
 main.add_command(financing)
 main.add_command(settlement)
+payables.add_command(payout_command)
+settlement.add_command(claim_all_command)
 for _command in index_commands():  # index, query, export (tierchain.cli.index)
     main.add_command(_command)
 for _command in JOURNAL_COMMANDS:
