@@ -779,8 +779,12 @@ class Script(Workflow):
         super().__init__(journal, workflow_id, w3, kind=kind, params=params, estimate=estimate, on_phase=on_phase)
         self.retry_failed = retry_failed
         self.resumed = False  # True when the id was already in the journal
-        self._names: list[str] = []
+        self._names: list[str] = []  # declared by this run, in call order
+        self._index: dict[str, int] = {}  # declared name -> journal index
         self._records: dict[int, StepRecord] = {}
+        self._by_name: dict[str, StepRecord] = {}
+        self._saved_names: list[str] = []
+        self._next_index = 0
         self._tx_seq = 0
 
     @classmethod
@@ -833,6 +837,9 @@ class Script(Workflow):
                     "(different genesis block): its transactions cannot be resumed here"
                 )
         self._records = {r.index: r for r in self.journal.steps(self.id)}
+        self._by_name = {r.name: r for r in self._records.values()}
+        self._next_index = max(self._records, default=-1) + 1
+        self._saved_names = list(self.journal.workflow(self.id).step_names)
         self.journal.set_status(self.id, "running")
         return self
 
@@ -855,31 +862,43 @@ class Script(Workflow):
     def step_names(self) -> list[str]:
         return list(self._names)
 
-    def _declare(self, names: Sequence[str]) -> int:
-        start = len(self._names)
-        for offset, name in enumerate(names):
-            if not name or ":" in name or name in self._names:
+    def _declare(self, names: Sequence[str]) -> list[int]:
+        """Give each new step its journal index: the recorded one for a step recorded on an
+        earlier run (identity is the name), else the next free one."""
+        indexes = []
+        for name in names:
+            if not name or ":" in name or name in self._index:
                 raise UsageError(f"step name {name!r} is empty, has ':' or is used twice")
-            rec = self._records.get(start + offset)
-            if rec is not None and rec.name != name:
-                raise JournalError(
-                    f"step {start + offset} of {self.id!r} is recorded as {rec.name!r}, but the "
-                    f"script now runs {name!r} there: the script changed; not continuing"
-                )
+            rec = self._by_name.get(name)
+            if rec is not None:
+                index = rec.index
+            else:
+                index = self._next_index
+                self._next_index += 1
+            self._index[name] = index
             self._names.append(name)
-        if len(self._names) > len(self._recorded_names()):
-            self.journal.set_step_names(self.id, self._names)
-        return start
+            indexes.append(index)
+        ordered = sorted(self._index, key=self._index.__getitem__)
+        if ordered != self._saved_names:
+            self.journal.set_step_names(self.id, ordered)
+            self._saved_names = ordered
+        return indexes
 
-    def _recorded_names(self) -> list[str]:
-        return list(self.journal.workflow(self.id).step_names)
+    def _unreplayed(self) -> list[str]:
+        """Recorded steps this run has not reached yet."""
+        return [n for n in self._by_name if n not in self._index]
 
     def remember(self, name: str, compute: Callable[[], Any]) -> Any:
         """A value computed once, on the first run, and recorded (JSON): re-runs get the
         recorded value without calling ``compute``. Use it for whatever later steps depend on
         and might change meanwhile (the pieces to claim, the time, a file's rows)."""
-        index = self._declare([name])
-        rec = self._records.get(index)
+        rec = self._by_name.get(name)
+        if rec is None and self._unreplayed():
+            raise JournalError(
+                f"workflow {self.id!r}: the script now remembers {name!r}, which was never recorded, "
+                f"before the recorded steps {self._unreplayed()[:3]}: the script changed; not continuing"
+            )
+        index = self._declare([name])[0]
         if rec is not None and rec.tx_hash is None and rec.status == "done":
             value = rec.output
         else:
@@ -917,14 +936,26 @@ class Script(Workflow):
         receipts awaited together; returns their outputs in order."""
         if not steps:
             return []
-        start = self._declare([s.name for s in steps])
+        indexes = self._declare([s.name for s in steps])
         self.stages.append(list(steps))
-        indexed = [(start + i, s) for i, s in enumerate(steps)]
+        indexed = list(zip(indexes, steps, strict=True))
         try:
+            fresh = [s for s in steps if s.name not in self._by_name]
+            if fresh and self._unreplayed():
+                # A new step before recorded ones were reached: the script took another path.
+                # Simulate first: a step the chain refuses (an expected revert the script
+                # catches) was refused on the first run too and is not a change.
+                for step in fresh:
+                    step.by.estimate_gas(step.build(self.outputs))
+                raise JournalError(
+                    f"workflow {self.id!r}: the script now runs {fresh[0].name!r}, which was never "
+                    f"recorded, before the recorded steps {self._unreplayed()[:3]}: the script "
+                    "changed; not continuing"
+                )
             self._run_stage(len(self.stages) - 1, indexed, self._records, self.retry_failed)
         except (ContractRevert, TransactionFailedError) as exc:
             if exc.tx_hash is None:  # refused by the simulation: nothing was signed or recorded
-                self._forget(start, steps)
+                self._forget(steps)
             else:
                 self.journal.set_status(self.id, "failed", str(exc))
             raise
@@ -970,16 +1001,18 @@ class Script(Workflow):
         return [got[s.name] for s in steps]
 
     def _index_of(self, step: Step) -> int:
-        return self._names.index(step.name)
+        return self._index[step.name]
 
-    def _forget(self, start: int, steps: Sequence[Step]) -> None:
+    def _forget(self, steps: Sequence[Step]) -> None:
         """Undo the declaration of steps that were refused before signing (a script may catch
         an expected revert and go on: the refused step takes no place in the journal)."""
-        if any(i in self._records for i in range(start, start + len(steps))):
+        if any(s.name in self._by_name for s in steps):
             return
-        del self._names[start:]
+        for step in steps:
+            del self._index[step.name]
+            self._names.remove(step.name)
+        self._next_index = max([*self._index.values(), *(r.index for r in self._by_name.values()), -1]) + 1
         self.stages.pop()
-        self.journal.set_step_names(self.id, self._names)
 
     def _interrupted(self, step: str, exc: BaseException) -> WorkflowInterruptedError:
         cause = str(exc) if isinstance(exc, TierchainError) else _brief(exc)
