@@ -149,7 +149,7 @@ def run_cli_killed(rpc_url: str, home: Path, args: list[str], crash_at: str) -> 
 def test_claim_all_killed_at_every_step_then_rerun_pays_each_piece_once(
     step: str, phase: str, w3: Web3, lib: Contracts, keys: list[Any], home: Path, rpc_url: str
 ) -> None:
-    payable_id, ids = matured_payable(w3, lib, keys)
+    payable_id, _ids = matured_payable(w3, lib, keys)
     operator = Sender(w3, keys[OPERATOR], timeout=30)
     holders = [keys[i].address for i in (TIER1, *HOLDERS)]
     balances = [lib.currency.balance_of(a) for a in holders]
@@ -211,7 +211,7 @@ def test_payout_file_refused_whole_with_every_bad_row(w3: Web3, lib: Contracts, 
 
 
 def test_payout_checked_against_the_chain(w3: Web3, lib: Contracts, keys: list[Any]) -> None:
-    payable_id, ids = matured_payable(w3, lib, keys, paid=False)
+    _payable_id, ids = matured_payable(w3, lib, keys, paid=False)
     piece = lib.token.piece_of(ids[0])
     rows, _ = read_rows(
         "receiver,amount,reference\n"

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
+import pytest
 from rich.console import Console
 
 from tierchain.clients.bundle import Contracts
@@ -65,3 +71,69 @@ def test_demo_runs_the_whole_story(w3, keys, tmp_path: Path) -> None:
     assert doc["payables"]["A"]["state"] == "paid" and len(doc["financings"]) == 2
     assert (tmp_path / "report" / "provenance-A.svg").read_text().lstrip().startswith(("<svg", "<?xml"))
     assert (tmp_path / "deployments" / f"{w3.eth.chain_id}.json").is_file()
+
+
+# ---------------------------------------------------------------------------- the demo as a workflow
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def _demo(home: Path, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TIERCHAIN_HOME": str(home), "PYTHONPATH": str(SRC)}
+    env.pop("TIERCHAIN_CRASH_AT", None)
+    if crash_at:
+        env["TIERCHAIN_CRASH_AT"] = crash_at
+    return subprocess.run(
+        [sys.executable, "-m", "tierchain.cli.main", "demo", "--chain", "anvil", "--invoices", "200", "--json"],
+        env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
+def _story(report: dict[str, Any]) -> dict[str, Any]:
+    """What a report says happened, without what differs between chains (hashes, blocks, times,
+    addresses)."""
+    return {
+        "payables": {
+            k: {f: v for f, v in p.items() if f not in ("overdue_at",)} for k, p in report["payables"].items()
+        },
+        "ledger": [(m["step"], m["kind"], m["piece"], m["payer"], m["payee"], m["cents"]) for m in report["ledger"]],
+        "balances": report["balances_cents"],
+        "pieces": [(p["piece"], p["holder"], p["value_cents"], p["live"]) for p in report["pieces"]],
+        "financings": [{k: v for k, v in f.items() if k != "seconds_left"} for f in report["financings"]],
+        "refused": report["refused"],
+    }
+
+
+@pytest.mark.slow
+def test_make_demo_twice_leaves_the_last_runs_report(tmp_path: Path) -> None:
+    first = _demo(tmp_path)
+    assert first.returncode == 0, first.stderr[-2000:]
+    report_path = tmp_path / "demo-report" / "report.json"
+    first_report = json.loads(report_path.read_text())
+    second = _demo(tmp_path)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "resuming" not in second.stderr  # the first run finished: a fresh chain, a fresh story
+    second_report = json.loads(report_path.read_text())
+    out = json.loads(second.stdout)
+    assert str(Path(out["report_files"][0]).resolve()) == str(report_path.resolve())
+    assert second_report != first_report  # written again (the index's events per second differ at least)
+    assert _story(second_report) == _story(first_report)
+    assert not list(tmp_path.glob(".demo-report.*"))  # no half-built or old report left beside it
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("crash_at", ["001 deploy:after_sign", "030 issue:after_broadcast",
+                                      "claimable A final:before_sign", "071 claim:after_receipt"])  # fmt: skip
+def test_demo_killed_then_rerun_resumes_to_the_same_report(tmp_path: Path, crash_at: str) -> None:
+    reference = _demo(tmp_path / "reference")
+    assert reference.returncode == 0, reference.stderr[-2000:]
+    expected = _story(json.loads((tmp_path / "reference" / "demo-report" / "report.json").read_text()))
+    home = tmp_path / "killed"
+    killed = _demo(home, crash_at)
+    if killed.returncode != -signal.SIGKILL:
+        pytest.fail(f"no kill at {crash_at}: {killed.returncode} {killed.stderr[-1500:]}")
+    assert not (home / "demo-report" / "report.json").exists()
+    resumed = _demo(home)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "resuming" in resumed.stderr
+    assert _story(json.loads((home / "demo-report" / "report.json").read_text())) == expected

@@ -902,8 +902,10 @@ class Script(Workflow):
         if rec is not None and rec.tx_hash is None and rec.status == "done":
             value = rec.output
         else:
+            self._phase(name, "before_sign")
             value = json.loads(json.dumps(compute(), sort_keys=True, default=str))
             self.journal.record_value(self.id, index, name, len(self.stages), value)
+            self._phase(name, "after_receipt")
         self.outputs[name] = value
         return value
 
@@ -973,15 +975,17 @@ class Script(Workflow):
 
     def journaled(self, sender: Sender) -> Sender:
         """A Sender for the same key whose every ``send``/``send_many``/``deploy`` is a step of
-        this script, named by its place in the script and its label (``007 split P1#2``): hand it
+        this script, named by its place in the script and its label's first word (``007 split``): hand it
         to library code (clients, ``deploy_all``) to make that code resumable unchanged, as long
         as it sends the same transactions in the same order on every run."""
         return JournaledSender(self, sender)
 
     def _next_tx_name(self, label: str) -> str:
+        # The label's first word only ("split", "relay", "deploy"): the rest may hold what a
+        # re-run reads anew (a relay nonce, an offer's hash) and must not make names differ.
         self._tx_seq += 1
-        clean = " ".join(label.replace(":", " ").split())[:80] or "transaction"
-        return f"{self._tx_seq:03d} {clean}"
+        words = label.replace(":", " ").split()
+        return f"{self._tx_seq:03d} {words[0][:40] if words else 'transaction'}"
 
     def send_receipts(self, by: Sender, requests: Sequence[TxRequest]) -> list[Receipt]:
         """Journaled sends of ``requests`` (one stage) returning their receipts."""
