@@ -17,6 +17,7 @@ from rich.console import Console
 from tierchain.clients.bundle import Contracts
 from tierchain.core.money import discount_price
 from tierchain.workflows.demo import run_demo
+from tierchain.workflows.journal import Journal
 
 
 def test_demo_runs_the_whole_story(w3, keys, tmp_path: Path) -> None:
@@ -122,18 +123,31 @@ def test_make_demo_twice_leaves_the_last_runs_report(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("crash_at", ["001 deploy:after_sign", "030 issue:after_broadcast",
-                                      "claimable A final:before_sign", "071 claim:after_receipt"])  # fmt: skip
-def test_demo_killed_then_rerun_resumes_to_the_same_report(tmp_path: Path, crash_at: str) -> None:
+@pytest.mark.parametrize(
+    ("where", "phase"),
+    [("first", "after_sign"), ("issue", "after_broadcast"), ("last value", "before_sign"), ("last", "after_receipt")],
+)
+def test_demo_killed_then_rerun_resumes_to_the_same_report(tmp_path: Path, where: str, phase: str) -> None:
     reference = _demo(tmp_path / "reference")
     assert reference.returncode == 0, reference.stderr[-2000:]
     expected = _story(json.loads((tmp_path / "reference" / "demo-report" / "report.json").read_text()))
+    steps = Journal(tmp_path / "reference" / "demo-anvil" / "journal" / "journal.sqlite").steps("demo")
+    txs = [s.name for s in steps if s.tx_hash]
+    step = {
+        "first": txs[0],
+        "issue": next(n for n in txs if n.endswith(" issue")),
+        "last value": [s.name for s in steps if not s.tx_hash][-1],
+        "last": txs[-1],
+    }[where]
     home = tmp_path / "killed"
-    killed = _demo(home, crash_at)
+    killed = _demo(home, f"{step}:{phase}")
     if killed.returncode != -signal.SIGKILL:
-        pytest.fail(f"no kill at {crash_at}: {killed.returncode} {killed.stderr[-1500:]}")
+        pytest.fail(f"no kill at {step}:{phase}: {killed.returncode} {killed.stderr[-1500:]}")
     assert not (home / "demo-report" / "report.json").exists()
     resumed = _demo(home)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "resuming" in resumed.stderr
     assert _story(json.loads((home / "demo-report" / "report.json").read_text())) == expected
+    sent = Journal(home / "demo-anvil" / "journal" / "journal.sqlite").steps("demo")
+    assert [s.name for s in sent] == [s.name for s in steps]  # the same story, step for step
+    assert all(s.status == "done" for s in sent)
