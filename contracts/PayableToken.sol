@@ -310,9 +310,8 @@ contract PayableToken is IERC165, IPayableToken, ERC2771Context {
         Piece memory piece = _livePiece(tokenId);
         if (operator == address(0)) revert PayableZeroAddress();
         address sender = _msgSender();
-        if (piece.owner != sender && !_operatorApprovals[piece.owner][sender]) {
-            revert PayableNotOwnerNorApproved(tokenId, sender);
-        }
+        // ERC-3525: the owner, an operator for all, or the address approved for the piece.
+        if (!_isOwnerOrApproved(tokenId, piece, sender)) revert PayableNotOwnerNorApproved(tokenId, sender);
         _checkMovable(tokenId, piece);
         if (piece.flags & _FLAG_HAS_ALLOWANCES == 0) _pieces[tokenId].flags = piece.flags | _FLAG_HAS_ALLOWANCES;
         _valueAllowances[tokenId][_allowanceEpoch[tokenId]][operator] = value;
@@ -669,6 +668,7 @@ contract PayableToken is IERC165, IPayableToken, ERC2771Context {
     {
         _checkMovable(fromTokenId, piece);
         _checkReceiver(to);
+        if (value == 0) revert PayableZeroValue();
         uint64 minimum = _config.minPieceValue;
         if (value < minimum) revert PayableBelowMinimum(0, value, minimum);
         _checkRemaining(fromTokenId, piece.value, value, minimum);
@@ -830,6 +830,8 @@ contract PayableToken is IERC165, IPayableToken, ERC2771Context {
         if (allowed == 0) revert PayableNotOwnerNorApproved(tokenId, sender);
         if (allowed < value) revert PayableInsufficientAllowance(tokenId, sender, allowed, value);
         _valueAllowances[tokenId][epoch][sender] = allowed - value;
+        // ERC-3525: ApprovalValue MUST be emitted whenever an approval value changes.
+        emit ApprovalValue(tokenId, sender, allowed - value);
     }
 
     function _setFrozen(uint256 tokenId, bool frozen, bytes32 reasonHash) private {
