@@ -173,7 +173,9 @@ def test_payout_calls_receiver_hooks_after_effects(token, issue, suppliers, Reco
     assert calls[0]["operator"] == suppliers[0] and calls[0]["fromTokenId"] == source
 
 
-def test_payout_rejected_by_a_receiver_reverts_everything(token, issue, suppliers, RevertingReceiver, membership, admin):
+def test_payout_rejected_by_a_receiver_reverts_everything(
+    token, issue, suppliers, RevertingReceiver, membership, admin
+):
     bad = RevertingReceiver.deploy({"from": admin})
     membership.admit(bad, ROLE_SUPPLIER, h("id:payout-reverting"), {"from": admin})
     _, source = issue(face=1_000 * CENTS)
