@@ -89,6 +89,7 @@ contract Membership is IMembership {
         if (reasonHash == bytes32(0)) revert MembershipReasonRequired();
         Member storage member = _existing(account);
         if (member.status != MemberStatus.Active) revert MembershipWrongStatus(account, member.status);
+        _checkMayChangeStatus(account, member.roles);
         member.status = MemberStatus.Suspended;
         emit MemberSuspended(account, reasonHash, msg.sender);
         _notify(account);
@@ -99,6 +100,7 @@ contract Membership is IMembership {
         _checkAdminOr(ROLE_OPERATOR);
         Member storage member = _existing(account);
         if (member.status != MemberStatus.Suspended) revert MembershipWrongStatus(account, member.status);
+        _checkMayChangeStatus(account, member.roles);
         member.status = MemberStatus.Active;
         emit MemberReinstated(account, msg.sender);
         _notify(account);
@@ -233,6 +235,14 @@ contract Membership is IMembership {
     function _checkAdminOr(uint8 role) private view {
         if (msg.sender != _admin && !hasActiveRole(msg.sender, role)) {
             revert MembershipUnauthorized(msg.sender, role);
+        }
+    }
+
+    /// @dev Suspending or reinstating a member with a governance role is the admin's alone, as
+    ///      granting one is (setRoles): otherwise an operator could switch off the regulator.
+    function _checkMayChangeStatus(address account, uint8 roles) private view {
+        if (roles & GOVERNANCE_ROLES != 0 && msg.sender != _admin) {
+            revert MembershipGovernanceMember(msg.sender, account, roles);
         }
     }
 
