@@ -3,6 +3,7 @@ resume: each piece paid exactly once) and the payout file checks."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -20,7 +21,7 @@ from tierchain.core.errors import ContractRevert
 from tierchain.core.ids import Role
 from tierchain.workflows.claims import claim_all
 from tierchain.workflows.journal import PHASES, Journal, JournalError, Script
-from tierchain.workflows.payout import PayoutRejected, check_against_chain, read_rows
+from tierchain.workflows.payout import PayoutRejected, check_against_chain, payout, read_rows
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 OPERATOR, CORE, TIER1 = 1, 2, 3
@@ -227,3 +228,88 @@ def test_payout_checked_against_the_chain(w3: Web3, lib: Contracts, keys: list[A
     assert any("not the signer" in p for p in file_level)
     assert any("more than the piece's value" in p for p in file_level)
     assert any("matured" in p for p in file_level)
+
+
+# ---------------------------------------------------------------------------- payout on chain
+
+RECEIVERS = (4, 5, 6, 7, 8, 9, 4)
+
+
+def payout_csv(keys: list[Any]) -> str:
+    lines = ["receiver,amount,reference"]
+    lines += [f"{keys[k].address},{100 + n}.25,INV-{n}" for n, k in enumerate(RECEIVERS)]
+    return "\n".join(lines) + "\n"
+
+
+def fresh_piece(w3: Web3, lib: Contracts, keys: list[Any]) -> int:
+    core, tier1 = Sender(w3, keys[CORE], timeout=30), Sender(w3, keys[TIER1], timeout=30)
+    face = 10_000_00
+    root = os.urandom(32)
+    lib.registry.register_package(core, root, 1, face, tier1.address, os.urandom(32))
+    maturity = int(w3.eth.get_block("latest")["timestamp"]) + 60 * 86_400
+    payable_id, first = lib.token.issue(core, tier1.address, face, lib.currency.address, maturity, root, os.urandom(32))
+    lib.token.accept(tier1, payable_id)
+    return first
+
+
+def assert_paid_once(lib: Contracts, keys: list[Any], first: int, new_ids: list[int]) -> None:
+    assert len(new_ids) == len(set(new_ids)) == len(RECEIVERS)
+    for n, (k, token_id) in enumerate(zip(RECEIVERS, new_ids, strict=True)):
+        piece = lib.token.piece_of(token_id)
+        assert (piece.owner, piece.value, piece.parent_token_id) == (keys[k].address, (100 + n) * 100 + 25, first)
+    info = lib.token.payable_of(lib.token.piece_of(first).payable_id)
+    assert info.piece_count == 1 + len(RECEIVERS)  # no piece minted twice
+    assert lib.token.piece_of(first).value == 10_000_00 - sum((100 + n) * 100 + 25 for n in range(len(RECEIVERS)))
+
+
+def test_payout_pays_every_row_in_chunks_and_writes_the_result(
+    w3: Web3, lib: Contracts, keys: list[Any], home: Path
+) -> None:
+    first = fresh_piece(w3, lib, keys)
+    tier1 = Sender(w3, keys[TIER1], timeout=30)
+    journal = Journal(home / "j.sqlite")
+    out = home / "result.csv"
+    result = payout(lib, tier1, first, payout_csv(keys), journal=journal, chunk_size=3, result_csv=out)
+    assert result.chunks == 3
+    assert_paid_once(lib, keys, first, result.new_token_ids)
+    lines = out.read_text().splitlines()
+    assert lines[0] == "receiver,amount,reference,piece,token_id,tx_hash"
+    assert lines[1].startswith(f"{keys[4].address},100.25,INV-0,P") and str(result.new_token_ids[0]) in lines[1]
+    nonce = w3.eth.get_transaction_count(tier1.address)
+    again = payout(lib, tier1, first, payout_csv(keys), journal=journal, chunk_size=3, result_csv=out)
+    assert again.new_token_ids == result.new_token_ids
+    assert w3.eth.get_transaction_count(tier1.address) == nonce  # nothing signed again
+    with pytest.raises(PayoutRejected, match="refused, nothing was signed"):  # a changed file, same piece
+        payout(lib, tier1, first, payout_csv(keys).replace("INV-3", "INV-3b").replace("103.25", "99999.00"),
+               journal=journal)  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("phase", PHASES)
+@pytest.mark.parametrize("step", ["chunk-0", "chunk-1", "chunk-2"])
+def test_payout_killed_at_every_step_then_rerun_pays_each_row_once(
+    step: str, phase: str, w3: Web3, lib: Contracts, keys: list[Any], home: Path, rpc_url: str
+) -> None:
+    first = fresh_piece(w3, lib, keys)
+    csv_path = home / "payouts.csv"
+    csv_path.write_text(payout_csv(keys))
+    wid = f"payout-kill-{step}-{phase}"
+    nonce = w3.eth.get_transaction_count(keys[TIER1].address)
+    args = ["payables", "payout", str(first), "--csv", str(csv_path), "--dev-account", str(TIER1), "--chunk", "3",
+            "--id", wid]  # fmt: skip
+    run_cli_killed(rpc_url, home, args, f"{step}:{phase}")
+    assert not (home / "payouts.result.csv").exists()
+
+    env = {**os.environ, "TIERCHAIN_HOME": str(home), "PYTHONPATH": str(SRC)}
+    env.pop("TIERCHAIN_CRASH_AT", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tierchain.cli.main", "--rpc", rpc_url, "--json", *args],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    new_ids = [int(p["token_id"]) for p in doc["pieces"]]
+    assert_paid_once(lib, keys, first, new_ids)
+    assert w3.eth.get_transaction_count(keys[TIER1].address) - nonce == 3
+    rows = (home / "payouts.result.csv").read_text().splitlines()[1:]
+    assert [int(r.split(",")[4]) for r in rows] == new_ids
