@@ -137,9 +137,16 @@ class SettlementClient(_Client):
 
     def approve(self, by: Sender, currency: str, units: int = MAX_UINT256) -> Receipt:
         """ERC-20 ``approve`` of the Settlement contract by ``by`` for ``units`` of ``currency``."""
+        return by.send(self.approve_request(currency, units))
+
+    def approve_request(self, currency: str, units: int = MAX_UINT256) -> TxRequest:
+        """The ERC-20 ``approve`` transaction of :meth:`approve` (to sign, journal, send)."""
         data = call_data("DemoStableToken", "approve(address,uint256)", self.address, units)
-        req = TxRequest(to_checksum_address(currency), data, label="approve settlement")
-        return by.send(req)
+        return TxRequest(to_checksum_address(currency), data, label="approve settlement")
+
+    def pay_request(self, payable_id: int, cents: int) -> TxRequest:
+        """The ``pay`` transaction of :meth:`pay` (to sign, journal, send)."""
+        return self.request("pay(uint256,uint64)", payable_id, cents, label=f"pay {cents} on payable {payable_id}")
 
     def open(self, by: Sender, payable_id: int) -> Receipt:
         """Register an accepted payable, fixing its grace period now (anyone may)."""
