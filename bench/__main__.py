@@ -19,6 +19,7 @@ BENCHES = [
     "bench.bench_desk",
     "bench.bench_settlement",
     "bench.bench_claim_many",
+    "bench.bench_payout_tps",
 ]
 
 
