@@ -276,14 +276,12 @@ def payout(
     wid = workflow_id or default_workflow_id(from_token_id, digest)
     journal = journal or Journal()
     rows, problems = read_rows(csv_text)
-    if problems:
-        raise PayoutRejected(source, problems)
     record = journal.find(wid)
     started = record is not None and any(s.tx_hash for s in journal.steps(wid))
-    if not started:  # once anything is sent the piece has changed: the checks were made then
-        problems = check_against_chain(c, c.token.piece_of(from_token_id), by.address, rows)
-        if problems:
-            raise PayoutRejected(source, problems)
+    if not started and rows:  # once anything is sent the piece has changed: the checks were made then
+        problems += check_against_chain(c, c.token.piece_of(from_token_id), by.address, rows)
+    if problems:
+        raise PayoutRejected(source, sorted(problems, key=lambda p: p.line))
     params = {"from_token_id": str(from_token_id), "csv_sha256": digest, "by": by.address, "token": c.token.address}
     script = Script.open(wid, w3, journal=journal, kind="payout", params=params)
     with script:
