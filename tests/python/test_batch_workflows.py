@@ -313,3 +313,16 @@ def test_payout_killed_at_every_step_then_rerun_pays_each_row_once(
     assert w3.eth.get_transaction_count(keys[TIER1].address) - nonce == 3
     rows = (home / "payouts.result.csv").read_text().splitlines()[1:]
     assert [int(r.split(",")[4]) for r in rows] == new_ids
+
+
+def test_resume_of_a_script_says_to_run_it_again(w3: Web3, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from tierchain.cli.main import main
+
+    monkeypatch.setenv("TIERCHAIN_HOME", str(home))
+    with Script.open("nightly-claims", w3, journal=Journal(home / "journal" / "journal.sqlite"), kind="claim-all"):
+        pass
+    result = CliRunner().invoke(main, ["resume", "nightly-claims"])
+    assert result.exit_code == 2
+    assert "run the same `tierchain settlement claim-all` command again" in result.output

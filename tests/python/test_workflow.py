@@ -151,3 +151,12 @@ def test_demo_killed_then_rerun_resumes_to_the_same_report(tmp_path: Path, where
     sent = Journal(home / "demo-anvil" / "journal" / "journal.sqlite").steps("demo")
     assert [s.name for s in sent] == [s.name for s in steps]  # the same story, step for step
     assert all(s.status == "done" for s in sent)
+
+
+def test_run_demo_twice_with_one_journal_tells_two_stories(w3, keys, tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    first = run_demo(w3, keys, Console(file=io.StringIO()), home=tmp_path, invoice_count=50, journal=journal)
+    second = run_demo(w3, keys, Console(file=io.StringIO()), home=tmp_path, invoice_count=50, journal=journal)
+    assert first.deployment.token != second.deployment.token  # a finished demo is not replayed
+    assert [w.workflow_id for w in journal.workflows()] == ["demo", "demo-2"]
+    assert all(w.status == "done" for w in journal.workflows())

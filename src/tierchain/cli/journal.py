@@ -189,8 +189,14 @@ def resume(workflow_id: str, rpc: str | None, retry_failed: bool, as_json: bool)
     if not url:
         raise UsageError(f"workflow {workflow_id!r} has no recorded RPC URL: pass --rpc")
     if record.kind not in kinds():
-        raise UsageError(f"workflow {workflow_id!r} is of kind {record.kind!r}, which this "
-                         "program cannot rebuild")  # fmt: skip
+        again = {
+            "payout": "run the same `tierchain payables payout` command again",
+            "claim-all": "run the same `tierchain settlement claim-all` command again",
+            "demo": "run `tierchain demo` again",
+        }.get(record.kind, "run the script that started it again with the same id")
+        raise UsageError(f"workflow {workflow_id!r} is a {record.kind!r} script: its steps live in its "
+                         f"code, so `resume` cannot rebuild it; {again} (done steps are skipped, "
+                         "nothing is signed twice)")  # fmt: skip
     outputs = resume_recorded(_env(url), workflow_id, retry_failed=retry_failed)
     if not as_json:
         click.echo(f"workflow {workflow_id} done")

@@ -48,7 +48,7 @@ from web3 import Web3
 from tierchain.audit import index as ix
 from tierchain.audit import report
 from tierchain.chain.abi import call_data
-from tierchain.chain.deployment import DAY, Deployment
+from tierchain.chain.deployment import DAY, Deployment, genesis_hash
 from tierchain.chain.local import (
     ChainKind,
     advance_time,
@@ -291,11 +291,24 @@ def run_demo(
     signing it again) and goes on, to the same report."""
     console = out or Console()
     journal = journal or Journal((home or Path(".tierchain")) / "journal" / "journal.sqlite")
+    workflow_id = _demo_id(journal, workflow_id, genesis_hash(w3))
     with Script.open(workflow_id, w3, journal=journal, kind="demo", params={"invoice_count": invoice_count}) as wf:
         if wf.resumed:
             console.print(f"[bold]resuming[/] the demo recorded in {journal.path}: done steps are replayed, not sent")
         cast = {n: replace(p, sender=wf.journaled(p.sender)) for n, p in _cast(w3, accounts).items()}
         return _story(w3, wf, cast, console, home, invoice_count, report_dir)
+
+
+def _demo_id(journal: Journal, workflow_id: str, genesis: str) -> str:
+    """``workflow_id`` if it is new or an unfinished demo on this chain (to resume), else the
+    first free ``<id>-2``, ``<id>-3``, ...: a finished demo, or one on another chain, is history."""
+    candidate, n = workflow_id, 1
+    while True:
+        record = journal.find(candidate)
+        if record is None or (record.status != "done" and record.genesis_hash == genesis):
+            return candidate
+        n += 1
+        candidate = f"{workflow_id}-{n}"
 
 
 def _story(
