@@ -849,8 +849,10 @@ class Script(Workflow):
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
         if exc is None:
             self.finish()
-        elif not isinstance(exc, TierchainError):  # already recorded by the step that raised
-            self.journal.set_status(self.id, "interrupted", _brief(exc))
+        elif self.journal.workflow(self.id).status == "running":  # not recorded by a failed step
+            self.journal.set_status(
+                self.id, "interrupted", str(exc) if isinstance(exc, TierchainError) else _brief(exc)
+            )
 
     def finish(self) -> None:
         """Mark the workflow done (the context manager does it when the block ends normally)."""
