@@ -10,7 +10,9 @@ import subprocess
 import sys
 
 BENCHES = [
+    "bench.bench_size",
     "bench.bench_gas",
+    "bench.bench_payout",
     "bench.bench_registry",
     "bench.bench_merkle",
     "bench.bench_relay",

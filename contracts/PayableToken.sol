@@ -12,6 +12,10 @@ import {IMembership, IMembershipListener} from "../interfaces/IMembership.sol";
 import {IInvoiceRegistry} from "../interfaces/IInvoiceRegistry.sol";
 import {IPayableToken} from "../interfaces/IPayableToken.sol";
 
+import {Cents} from "./lib/Cents.sol";
+import {Roles} from "./lib/Roles.sol";
+import {TokenIds} from "./lib/TokenIds.sol";
+
 /// @title PayableToken
 /// @notice Tokenized accounts payable: one payable per ERC-3525 slot, divisible into pieces that
 ///         split, move value, transfer and merge down the supply chain.
@@ -36,9 +40,9 @@ contract PayableToken is IERC165, IPayableToken, ERC2771Context {
     /// @notice Most pieces one payable may have (the parent index is 24 bits wide).
     uint256 public constant MAX_PIECES = (1 << 24) - 1;
 
-    uint8 private constant _ROLE_OPERATOR = 1 << 0;
-    uint8 private constant _ROLE_CORE_ENTERPRISE = 1 << 1;
-    uint8 private constant _ROLE_REGULATOR = 1 << 6;
+    uint8 private constant _ROLE_OPERATOR = Roles.OPERATOR;
+    uint8 private constant _ROLE_CORE_ENTERPRISE = Roles.CORE_ENTERPRISE;
+    uint8 private constant _ROLE_REGULATOR = Roles.REGULATOR;
 
     uint8 private constant _FLAG_LOCKED = 1 << 0; // held by the desk under a financing
     uint8 private constant _FLAG_FROZEN = 1 << 1; // frozen by a regulator
@@ -47,13 +51,11 @@ contract PayableToken is IERC165, IPayableToken, ERC2771Context {
     uint8 private constant _FLAG_HAS_ALLOWANCES = 1 << 4; // value allowances exist in this epoch
     uint8 private constant _FLAGS_IMMOBILE = _FLAG_LOCKED | _FLAG_FROZEN | _FLAG_PENDING;
 
-    uint256 private constant _INDEX_BITS = 32;
-    uint256 private constant _MATURITY_SHIFT = 96;
-    uint256 private constant _INDEX_MASK = (1 << 32) - 1;
-    uint256 private constant _PAYABLE_MASK = (1 << 64) - 1;
-    uint8 private constant _VALUE_DECIMALS = 2;
-    uint8 private constant _MIN_CURRENCY_DECIMALS = 2;
-    uint8 private constant _MAX_CURRENCY_DECIMALS = 36;
+        uint256 private constant _MATURITY_SHIFT = TokenIds.MATURITY_SHIFT;
+    uint256 private constant _INDEX_MASK = TokenIds.INDEX_MASK;
+        uint8 private constant _VALUE_DECIMALS = Cents.DECIMALS;
+    uint8 private constant _MIN_CURRENCY_DECIMALS = Cents.MIN_CURRENCY_DECIMALS;
+    uint8 private constant _MAX_CURRENCY_DECIMALS = Cents.MAX_CURRENCY_DECIMALS;
     uint32 private constant _MIN_TENOR_SETTING = 1 days;
     uint32 private constant _MAX_TENOR_SETTING = 3650 days;
     bytes4 private constant _ERC3525_RECEIVER_ID = type(IERC3525Receiver).interfaceId;
@@ -821,8 +823,8 @@ contract PayableToken is IERC165, IPayableToken, ERC2771Context {
     ///      piece, or a value allowance (decremented; a max allowance is no exception).
     function _spendAllowance(uint256 tokenId, Piece memory piece, uint256 value, address sender) private {
         if (_isOwnerOrApproved(tokenId, piece, sender)) return;
-        uint256 allowed;
-        uint256 epoch;
+        uint256 allowed = 0;
+        uint256 epoch = 0;
         if (piece.flags & _FLAG_HAS_ALLOWANCES != 0) {
             epoch = _allowanceEpoch[tokenId];
             allowed = _valueAllowances[tokenId][epoch][sender];
@@ -985,15 +987,15 @@ contract PayableToken is IERC165, IPayableToken, ERC2771Context {
     // ================================================================== internal: ids
 
     function _tokenId(uint256 maturityAt, uint256 payableId, uint256 index) private pure returns (uint256) {
-        return (maturityAt << _MATURITY_SHIFT) | (payableId << _INDEX_BITS) | index;
+        return TokenIds.make(maturityAt, payableId, index);
     }
 
     function _payableIdOf(uint256 tokenId) private pure returns (uint256) {
-        return (tokenId >> _INDEX_BITS) & _PAYABLE_MASK;
+        return TokenIds.payableIdOf(tokenId);
     }
 
     function _parentOf(uint256 tokenId, uint24 parentIndex) private pure returns (uint256) {
         if (parentIndex == 0) return 0;
-        return (tokenId & ~_INDEX_MASK) | parentIndex;
+        return TokenIds.withIndex(tokenId, parentIndex);
     }
 }

@@ -10,6 +10,10 @@ import {IMembership} from "../interfaces/IMembership.sol";
 import {IPayableToken} from "../interfaces/IPayableToken.sol";
 import {ISettlement} from "../interfaces/ISettlement.sol";
 
+import {Cents} from "./lib/Cents.sol";
+import {Roles} from "./lib/Roles.sol";
+import {TokenIds} from "./lib/TokenIds.sol";
+
 /// @dev The payable token's membership getter (not part of IPayableToken).
 interface IMembershipSource {
     function membership() external view returns (IMembership);
@@ -25,6 +29,10 @@ interface IMembershipSource {
 ///      (the token refuses splits, value moves, merges and transfers at or after maturity;
 ///      only this contract may still move a whole piece, for recourse), so the sum of the live
 ///      pieces' values equals the face value whenever a claim is possible.
+///      ERC-2771 (one rule for every tierchain contract, docs/TOKEN.md): user actions (pay,
+///      claim, guarantee, recourse) act for `_msgSender()`, so members may sign them for the
+///      RequestRelay; governance (pause, grace period, financing records) checks `msg.sender`,
+///      so it can never be exercised through the relay.
 contract Settlement is ERC2771Context, ISettlement {
     using SafeERC20 for IERC20;
 
@@ -35,15 +43,15 @@ contract Settlement is ERC2771Context, ISettlement {
     /// @notice Longest grace period the operator may set.
     uint32 public constant MAX_GRACE = 365 days;
 
-    uint8 private constant _ROLE_OPERATOR = 1 << 0;
-    uint8 private constant _ROLE_GUARANTOR = 1 << 4;
+    uint8 private constant _ROLE_OPERATOR = Roles.OPERATOR;
+    uint8 private constant _ROLE_GUARANTOR = Roles.GUARANTOR;
     uint8 private constant _FLAG_OVERDUE = 1 << 0;
     /// @dev Some piece of the payable has a claimed amount on record (a partial claim or a
     ///      recourse settlement). Until then a final claim skips reading the per-piece word.
     uint8 private constant _FLAG_CLAIMS_RECORDED = 1 << 1;
-    uint256 private constant _INDEX_BITS = 32;
-    uint256 private constant _MATURITY_SHIFT = 96;
-    uint256 private constant _PAYABLE_MASK = (1 << 64) - 1;
+    uint256 private constant _INDEX_BITS = TokenIds.INDEX_BITS;
+    uint256 private constant _MATURITY_SHIFT = TokenIds.MATURITY_SHIFT;
+    uint256 private constant _PAYABLE_MASK = TokenIds.PAYABLE_MASK;
     uint8 private constant _VALUE_DECIMALS = 2;
 
     // ------------------------------------------------------------------ storage
@@ -334,7 +342,7 @@ contract Settlement is ERC2771Context, ISettlement {
         _checkOperator();
         if (_state.paused == paused) revert SettlementPauseUnchanged(paused);
         _state.paused = paused;
-        emit SettlementPauseChanged(paused, _msgSender());
+        emit SettlementPauseChanged(paused, msg.sender);
     }
 
     /// @inheritdoc ISettlement
@@ -347,8 +355,8 @@ contract Settlement is ERC2771Context, ISettlement {
 
     /// @inheritdoc ISettlement
     function setFinancingRecords(address records) external nonReentrant(false) {
-        address caller = _msgSender();
-        if (caller != _membership.admin()) revert SettlementUnauthorized(caller, 0);
+        // Governance: msg.sender, never a relayed signer (the ERC-2771 rule, see the contract doc).
+        if (msg.sender != _membership.admin()) revert SettlementUnauthorized(msg.sender, 0);
         if (records == address(0)) revert SettlementZeroAddress();
         address current = _state.financingRecords;
         if (current != address(0)) revert SettlementFinancingRecordsSet(current);
@@ -583,7 +591,7 @@ contract Settlement is ERC2771Context, ISettlement {
     /// @dev Currency units of `cents`: cents * 10**(decimals - 2); decimals are 2..36 (checked at
     ///      issue by the token), so this cannot overflow (2^64 * 10^34 < 2^256).
     function _units(uint256 cents, uint8 decimals) private pure returns (uint256) {
-        return cents * 10 ** (decimals - _VALUE_DECIMALS);
+        return Cents.toUnits(cents, decimals);
     }
 
     function _checkPayment(uint256 payableId, uint256 cents, uint256 unpaidCents) private pure {
@@ -599,10 +607,10 @@ contract Settlement is ERC2771Context, ISettlement {
         return (_token.tokenIdOf(payableId, 1) >> _MATURITY_SHIFT) + graceSeconds;
     }
 
+    /// @dev Governance reads `msg.sender`: a relayed call (the relay is msg.sender) is refused.
     function _checkOperator() private view {
-        address caller = _msgSender();
-        if (caller != _membership.admin() && !_membership.hasActiveRole(caller, _ROLE_OPERATOR)) {
-            revert SettlementUnauthorized(caller, _ROLE_OPERATOR);
+        if (msg.sender != _membership.admin() && !_membership.hasActiveRole(msg.sender, _ROLE_OPERATOR)) {
+            revert SettlementUnauthorized(msg.sender, _ROLE_OPERATOR);
         }
     }
 
@@ -611,6 +619,6 @@ contract Settlement is ERC2771Context, ISettlement {
     }
 
     function _payableIdOf(uint256 tokenId) private pure returns (uint256) {
-        return (tokenId >> _INDEX_BITS) & _PAYABLE_MASK;
+        return TokenIds.payableIdOf(tokenId);
     }
 }

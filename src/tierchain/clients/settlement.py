@@ -23,6 +23,7 @@ from tierchain.chain.sender import Receipt, Sender, TxRequest
 from tierchain.clients.contracts import ZERO_ADDRESS, _Client
 from tierchain.core.errors import ContractRevert, TransactionError
 from tierchain.core.ids import short_id
+from tierchain.core.money import cents_to_units
 
 SettlementState = Literal["unopened", "open", "paid", "overdue", "paid-after-overdue"]
 RecourseState = Literal["none", "exercised", "settled"]
@@ -289,8 +290,7 @@ class SettlementClient(_Client):
         status = self.status_of(payable_id)
         if not status.open:
             raise TransactionError(f"payable {payable_id} is not open in settlement yet: open it or pay first")
-        units: int = cents * 10 ** (status.currency_decimals - 2)
-        return units
+        return cents_to_units(cents, status.currency_decimals)
 
 
 __all__ = [
