@@ -20,7 +20,7 @@ from tierchain.core.ids import short_id
 from tierchain.workflows.journal import Journal, Script
 
 CLAIM_GAS_PER_PIECE: Final = 55_000
-"""Gas of one more piece in claimMany for a first-time holder (bench: 51,263), with margin."""
+"""Gas of one more piece in claimMany for a first-time holder (bench: 51,385), with margin."""
 CLAIM_GAS_BASE: Final = 60_000
 BLOCK_SHARE: Final = 0.75
 """Part of the block gas limit one chunk may use (room for other transactions)."""
