@@ -18,7 +18,9 @@ import time
 from types import FrameType
 
 BENCHES = [
+    "bench.bench_size",
     "bench.bench_gas",
+    "bench.bench_payout",
     "bench.bench_registry",
     "bench.bench_merkle",
     "bench.bench_package",
@@ -31,6 +33,8 @@ BENCHES = [
     "bench.bench_portal",
     "bench.bench_service",
     "bench.bench_rpc",
+    "bench.bench_claim_many",
+    "bench.bench_payout_tps",
 ]
 
 _current: subprocess.Popen[bytes] | None = None

@@ -13,6 +13,10 @@ import {IMembership} from "../interfaces/IMembership.sol";
 import {IPayableToken} from "../interfaces/IPayableToken.sol";
 import {SignerCheck} from "./lib/SignerCheck.sol";
 
+import {Cents} from "./lib/Cents.sol";
+import {Roles} from "./lib/Roles.sol";
+import {TokenIds} from "./lib/TokenIds.sol";
+
 /// @title FinancingDesk
 /// @notice Discounting and factoring of payable pieces with delivery versus payment: the piece
 ///         (or part of it) moves to the financier and the price moves to the holder in one
@@ -44,11 +48,10 @@ contract FinancingDesk is IFinancingDesk, ERC2771Context, EIP712, ReentrancyGuar
     /// @dev At this many days any non-zero rate discounts the whole value (rate >= 1 bps):
     ///      capping the days there changes no price and keeps value*rate*days below 2^100.
     uint256 private constant _MAX_DAYS = _BPS * DAYS_PER_YEAR;
-    uint256 private constant _MATURITY_SHIFT = 96;
-    uint256 private constant _PAYABLE_MASK = (1 << 64) - 1;
-    uint8 private constant _ROLE_SUPPLIER = 1 << 2;
-    uint8 private constant _ROLE_FINANCIER = 1 << 3;
-    uint8 private constant _ROLE_GUARANTOR = 1 << 4;
+    uint256 private constant _MATURITY_SHIFT = TokenIds.MATURITY_SHIFT;
+        uint8 private constant _ROLE_SUPPLIER = Roles.SUPPLIER;
+    uint8 private constant _ROLE_FINANCIER = Roles.FINANCIER;
+    uint8 private constant _ROLE_GUARANTOR = Roles.GUARANTOR;
     uint8 private constant _HOLDER_ROLES = _ROLE_SUPPLIER | _ROLE_FINANCIER | _ROLE_GUARANTOR;
 
     /// @dev A Financing packed into two words (the interface's struct would take three):
@@ -252,9 +255,9 @@ contract FinancingDesk is IFinancingDesk, ERC2771Context, EIP712, ReentrancyGuar
     /// @dev Payment, last: the price pulled from the financier (which approved this desk) to
     ///      the seller with SafeERC20, and the seller's balance delta must equal it exactly.
     function _pay(Offer calldata offer, address seller, uint64 price) private returns (uint256 amount) {
-        IPayableToken.PayableTerms memory p = _token.termsOf((offer.tokenId >> 32) & _PAYABLE_MASK);
+        IPayableToken.PayableTerms memory p = _token.termsOf(TokenIds.payableIdOf(offer.tokenId));
         // currencyDecimals is 2..36 (checked by the token at issue): amount < 2^64 * 10^34 < 2^177.
-        amount = uint256(price) * 10 ** (p.currencyDecimals - 2);
+        amount = Cents.toUnits(price, p.currencyDecimals);
         IERC20 currency = IERC20(p.currency);
         uint256 before = currency.balanceOf(seller);
         currency.safeTransferFrom(offer.financier, seller, amount);

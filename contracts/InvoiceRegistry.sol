@@ -6,6 +6,8 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 import {IInvoiceRegistry} from "../interfaces/IInvoiceRegistry.sol";
 import {IMembership} from "../interfaces/IMembership.sol";
 
+import {Roles} from "./lib/Roles.sol";
+
 /// @title InvoiceRegistry
 /// @notice Invoice data packages registered once by the core enterprise that owes them: a Merkle
 ///         root, a count, a total and a document hash, in constant storage whatever the number of
@@ -23,9 +25,9 @@ import {IMembership} from "../interfaces/IMembership.sol";
 ///      the same block are still strictly ordered. No ether is accepted (no receive/fallback).
 contract InvoiceRegistry is IInvoiceRegistry {
     /// @notice Membership role of a core enterprise (mirrors Membership.ROLE_CORE_ENTERPRISE).
-    uint8 public constant ROLE_CORE_ENTERPRISE = 1 << 1;
+    uint8 public constant ROLE_CORE_ENTERPRISE = Roles.CORE_ENTERPRISE;
     /// @notice Membership role of a supplier (mirrors Membership.ROLE_SUPPLIER).
-    uint8 public constant ROLE_SUPPLIER = 1 << 2;
+    uint8 public constant ROLE_SUPPLIER = Roles.SUPPLIER;
 
     /// @notice The largest package total, in cents (56 bits: 7.2e14 currency units).
     uint64 public constant MAX_TOTAL_CENTS = type(uint56).max;

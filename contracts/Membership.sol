@@ -3,6 +3,8 @@ pragma solidity 0.8.37;
 
 import {IMembership, IMembershipListener} from "../interfaces/IMembership.sol";
 
+import {Roles} from "./lib/Roles.sol";
+
 /// @title Membership
 /// @notice The consortium register: members (known legal entities), their roles, suspension and
 ///         regulator freezes; a two-step admin hand-over. Contracts that move value subscribe as
@@ -11,25 +13,25 @@ import {IMembership, IMembershipListener} from "../interfaces/IMembership.sol";
 ///      regulators freeze. Listener calls go only to contracts the admin registered.
 contract Membership is IMembership {
     /// @notice Platform operator: admits, suspends and reinstates members.
-    uint8 public constant ROLE_OPERATOR = 1 << 0;
+    uint8 public constant ROLE_OPERATOR = Roles.OPERATOR;
     /// @notice Core enterprise: registers invoice packages, issues payables, pays at maturity.
-    uint8 public constant ROLE_CORE_ENTERPRISE = 1 << 1;
+    uint8 public constant ROLE_CORE_ENTERPRISE = Roles.CORE_ENTERPRISE;
     /// @notice Supplier of any tier: accepts, splits, transfers, requests financing.
-    uint8 public constant ROLE_SUPPLIER = 1 << 2;
+    uint8 public constant ROLE_SUPPLIER = Roles.SUPPLIER;
     /// @notice Bank or factoring company: buys pieces at a discount.
-    uint8 public constant ROLE_FINANCIER = 1 << 3;
+    uint8 public constant ROLE_FINANCIER = Roles.FINANCIER;
     /// @notice Credit enhancer: covers overdue payables, then holds the claim.
-    uint8 public constant ROLE_GUARANTOR = 1 << 4;
+    uint8 public constant ROLE_GUARANTOR = Roles.GUARANTOR;
     /// @notice Auditor: reads everything, changes nothing.
-    uint8 public constant ROLE_AUDITOR = 1 << 5;
+    uint8 public constant ROLE_AUDITOR = Roles.AUDITOR;
     /// @notice Regulator or court: freezes members and pieces with a recorded reason.
-    uint8 public constant ROLE_REGULATOR = 1 << 6;
+    uint8 public constant ROLE_REGULATOR = Roles.REGULATOR;
     /// @notice Roles whose members may hold pieces.
-    uint8 public constant HOLDER_ROLES = ROLE_SUPPLIER | ROLE_FINANCIER | ROLE_GUARANTOR;
+    uint8 public constant HOLDER_ROLES = Roles.HOLDERS;
     /// @notice Roles only the admin may grant.
-    uint8 public constant GOVERNANCE_ROLES = ROLE_OPERATOR | ROLE_REGULATOR;
+    uint8 public constant GOVERNANCE_ROLES = Roles.GOVERNANCE;
     /// @notice Every defined role bit.
-    uint8 public constant ALL_ROLES = (1 << 7) - 1;
+    uint8 public constant ALL_ROLES = Roles.ALL;
     /// @notice Upper bound on listeners, so that notifying them stays cheap.
     uint256 public constant MAX_LISTENERS = 4;
 
@@ -89,6 +91,7 @@ contract Membership is IMembership {
         if (reasonHash == bytes32(0)) revert MembershipReasonRequired();
         Member storage member = _existing(account);
         if (member.status != MemberStatus.Active) revert MembershipWrongStatus(account, member.status);
+        _checkMayChangeStatus(account, member.roles);
         member.status = MemberStatus.Suspended;
         emit MemberSuspended(account, reasonHash, msg.sender);
         _notify(account);
@@ -99,6 +102,7 @@ contract Membership is IMembership {
         _checkAdminOr(ROLE_OPERATOR);
         Member storage member = _existing(account);
         if (member.status != MemberStatus.Suspended) revert MembershipWrongStatus(account, member.status);
+        _checkMayChangeStatus(account, member.roles);
         member.status = MemberStatus.Active;
         emit MemberReinstated(account, msg.sender);
         _notify(account);
@@ -233,6 +237,14 @@ contract Membership is IMembership {
     function _checkAdminOr(uint8 role) private view {
         if (msg.sender != _admin && !hasActiveRole(msg.sender, role)) {
             revert MembershipUnauthorized(msg.sender, role);
+        }
+    }
+
+    /// @dev Suspending or reinstating a member with a governance role is the admin's alone, as
+    ///      granting one is (setRoles): otherwise an operator could switch off the regulator.
+    function _checkMayChangeStatus(address account, uint8 roles) private view {
+        if (roles & GOVERNANCE_ROLES != 0 && msg.sender != _admin) {
+            revert MembershipGovernanceMember(msg.sender, account, roles);
         }
     }
 

@@ -12,6 +12,10 @@ import {IMembership, IMembershipListener} from "../interfaces/IMembership.sol";
 import {IInvoiceRegistry} from "../interfaces/IInvoiceRegistry.sol";
 import {IPayableToken} from "../interfaces/IPayableToken.sol";
 
+import {Cents} from "./lib/Cents.sol";
+import {Roles} from "./lib/Roles.sol";
+import {TokenIds} from "./lib/TokenIds.sol";
+
 /// @title PayableToken
 /// @notice Tokenized accounts payable: one payable per ERC-3525 slot, divisible into pieces that
 ///         split, move value, transfer and merge down the supply chain.
@@ -36,9 +40,9 @@ contract PayableToken is IERC165, IPayableToken, ERC2771Context {
     /// @notice Most pieces one payable may have (the parent index is 24 bits wide).
     uint256 public constant MAX_PIECES = (1 << 24) - 1;
 
-    uint8 private constant _ROLE_OPERATOR = 1 << 0;
-    uint8 private constant _ROLE_CORE_ENTERPRISE = 1 << 1;
-    uint8 private constant _ROLE_REGULATOR = 1 << 6;
+    uint8 private constant _ROLE_OPERATOR = Roles.OPERATOR;
+    uint8 private constant _ROLE_CORE_ENTERPRISE = Roles.CORE_ENTERPRISE;
+    uint8 private constant _ROLE_REGULATOR = Roles.REGULATOR;
 
     uint8 private constant _FLAG_LOCKED = 1 << 0; // held by the desk under a financing
     uint8 private constant _FLAG_FROZEN = 1 << 1; // frozen by a regulator
@@ -47,13 +51,11 @@ contract PayableToken is IERC165, IPayableToken, ERC2771Context {
     uint8 private constant _FLAG_HAS_ALLOWANCES = 1 << 4; // value allowances exist in this epoch
     uint8 private constant _FLAGS_IMMOBILE = _FLAG_LOCKED | _FLAG_FROZEN | _FLAG_PENDING;
 
-    uint256 private constant _INDEX_BITS = 32;
-    uint256 private constant _MATURITY_SHIFT = 96;
-    uint256 private constant _INDEX_MASK = (1 << 32) - 1;
-    uint256 private constant _PAYABLE_MASK = (1 << 64) - 1;
-    uint8 private constant _VALUE_DECIMALS = 2;
-    uint8 private constant _MIN_CURRENCY_DECIMALS = 2;
-    uint8 private constant _MAX_CURRENCY_DECIMALS = 36;
+        uint256 private constant _MATURITY_SHIFT = TokenIds.MATURITY_SHIFT;
+    uint256 private constant _INDEX_MASK = TokenIds.INDEX_MASK;
+        uint8 private constant _VALUE_DECIMALS = Cents.DECIMALS;
+    uint8 private constant _MIN_CURRENCY_DECIMALS = Cents.MIN_CURRENCY_DECIMALS;
+    uint8 private constant _MAX_CURRENCY_DECIMALS = Cents.MAX_CURRENCY_DECIMALS;
     uint32 private constant _MIN_TENOR_SETTING = 1 days;
     uint32 private constant _MAX_TENOR_SETTING = 3650 days;
     bytes4 private constant _ERC3525_RECEIVER_ID = type(IERC3525Receiver).interfaceId;
@@ -122,11 +124,12 @@ contract PayableToken is IERC165, IPayableToken, ERC2771Context {
     // ------------------------------------------------------------------ modifiers
 
     /// @dev Re-entrancy guard on every state-changing entry point (T6).
+    ///      The body lives in two private functions so each guarded entry point carries two
+    ///      jumps instead of a copy of it (bytecode size, EIP-170).
     modifier nonReentrant() {
-        if (_config.entered) revert PayableReentrantCall();
-        _config.entered = true;
+        _enter();
         _;
-        _config.entered = false;
+        _exit();
     }
 
     /// @param membership_ the consortium register (pushes membership changes here)
@@ -258,6 +261,36 @@ contract PayableToken is IERC165, IPayableToken, ERC2771Context {
     }
 
     /// @inheritdoc IPayableToken
+    /// @dev One pass over the receivers: each new piece costs its storage word, the receiver's
+    ///      holder word and three events; the source and the payable's piece count are written
+    ///      once. Receiver hooks run after every effect, as in a single split.
+    function payout(uint256 fromTokenId, address[] calldata to, uint256[] calldata values)
+        external
+        nonReentrant
+        returns (uint256 firstTokenId)
+    {
+        uint256 n = to.length;
+        if (n == 0) revert PayableBatchEmpty();
+        if (n != values.length) revert PayableBatchLengthMismatch(n, values.length);
+        Piece memory piece = _livePiece(fromTokenId);
+        address sender = _msgSender();
+        bool direct = _isOwnerOrApproved(fromTokenId, piece, sender);
+        if (!direct && piece.flags & _FLAG_HAS_ALLOWANCES == 0) revert PayableNotOwnerNorApproved(fromTokenId, sender);
+        _checkTradable(fromTokenId);
+        _checkMovable(fromTokenId, piece);
+
+        uint256 remaining;
+        bool anyContract;
+        (firstTokenId, remaining, anyContract) = _payoutPieces(fromTokenId, piece, to, values);
+        if (!direct) _spendAllowance(fromTokenId, piece, piece.value - remaining, sender);
+        if (anyContract) {
+            for (uint256 i; i < n; ++i) {
+                _checkOnERC3525Received(sender, to[i], fromTokenId, firstTokenId + i, values[i]);
+            }
+        }
+    }
+
+    /// @inheritdoc IPayableToken
     function merge(uint256 fromTokenId, uint256 toTokenId) external nonReentrant {
         Piece memory source = _livePiece(fromTokenId);
         Piece memory target = _livePiece(toTokenId);
@@ -279,9 +312,8 @@ contract PayableToken is IERC165, IPayableToken, ERC2771Context {
         Piece memory piece = _livePiece(tokenId);
         if (operator == address(0)) revert PayableZeroAddress();
         address sender = _msgSender();
-        if (piece.owner != sender && !_operatorApprovals[piece.owner][sender]) {
-            revert PayableNotOwnerNorApproved(tokenId, sender);
-        }
+        // ERC-3525: the owner, an operator for all, or the address approved for the piece.
+        if (!_isOwnerOrApproved(tokenId, piece, sender)) revert PayableNotOwnerNorApproved(tokenId, sender);
         _checkMovable(tokenId, piece);
         if (piece.flags & _FLAG_HAS_ALLOWANCES == 0) _pieces[tokenId].flags = piece.flags | _FLAG_HAS_ALLOWANCES;
         _valueAllowances[tokenId][_allowanceEpoch[tokenId]][operator] = value;
@@ -638,6 +670,7 @@ contract PayableToken is IERC165, IPayableToken, ERC2771Context {
     {
         _checkMovable(fromTokenId, piece);
         _checkReceiver(to);
+        if (value == 0) revert PayableZeroValue();
         uint64 minimum = _config.minPieceValue;
         if (value < minimum) revert PayableBelowMinimum(0, value, minimum);
         _checkRemaining(fromTokenId, piece.value, value, minimum);
@@ -652,6 +685,64 @@ contract PayableToken is IERC165, IPayableToken, ERC2771Context {
         _mint(to, newTokenId, payableId, uint64(value), uint24(fromTokenId & _INDEX_MASK), 0);
         _reduce(fromTokenId, piece, value);
         emit TransferValue(fromTokenId, newTokenId, value);
+    }
+
+    /// @dev The effects of a payout, in the order of N single splits (see IPayableToken.payout);
+    ///      callers have checked authority and tradability. Returns what remains in the source.
+    function _payoutPieces(
+        uint256 fromTokenId,
+        Piece memory piece,
+        address[] calldata to,
+        uint256[] calldata values
+    ) private returns (uint256 firstTokenId, uint256 remaining, bool anyContract) {
+        uint256 minimum = _config.minPieceValue;
+        {
+            uint256 payableId = _payableIdOf(fromTokenId);
+            uint256 count = _payables[payableId].pieceCount;
+            if (count + to.length > MAX_PIECES) revert PayablePieceLimit(payableId);
+            firstTokenId = (fromTokenId & ~_INDEX_MASK) | (count + 1);
+        }
+        remaining = piece.value;
+        for (uint256 i; i < to.length; ++i) {
+            uint256 value = values[i];
+            if (value == 0) revert PayableZeroValue();
+            if (value < minimum) revert PayableBelowMinimum(0, value, minimum);
+            if (value > remaining) _revertOverValue(fromTokenId, piece.value, remaining, value);
+            // Cannot underflow (checked above). Ids cannot carry: the index stays below 2^24.
+            unchecked {
+                remaining -= value;
+            }
+            if (_mintPaid(to[i], fromTokenId, firstTokenId + i, value)) anyContract = true;
+            // Only the last value can empty the source (any later one would exceed zero).
+            if (remaining == 0) _burn(fromTokenId, piece);
+            emit TransferValue(fromTokenId, firstTokenId + i, value);
+        }
+        if (remaining != 0) {
+            if (remaining < minimum) revert PayableBelowMinimum(fromTokenId, remaining, minimum);
+            _pieces[fromTokenId].value = uint64(remaining);
+        }
+        _payables[_payableIdOf(fromTokenId)].pieceCount = uint32((firstTokenId & _INDEX_MASK) + to.length - 1);
+    }
+
+    function _revertOverValue(uint256 tokenId, uint256 balance, uint256 remaining, uint256 value) private pure {
+        revert PayableBatchOverValue(tokenId, balance, balance - remaining + value);
+    }
+
+    /// @dev Mint one payout piece for a receiver that may receive; returns whether the
+    ///      receiver is a contract (its hook runs after every effect).
+    function _mintPaid(address to, uint256 fromTokenId, uint256 tokenId, uint256 value)
+        private
+        returns (bool isContract)
+    {
+        Holder storage holder = _holders[to];
+        if (!holder.canReceive) revert PayableReceiverNotAllowed(to);
+        // Truncation is exact: value <= the source's value < 2^64; the source index < 2^24.
+        _pieces[tokenId] =
+            Piece({owner: to, value: uint64(value), parentIndex: uint24(fromTokenId), flags: 0});
+        ++holder.pieces;
+        emit Transfer(address(0), to, tokenId);
+        emit SlotChanged(tokenId, 0, _payableIdOf(fromTokenId));
+        return holder.isContract;
     }
 
     /// @dev Move value between two live pieces of one payable; burns an emptied source.
@@ -732,8 +823,8 @@ contract PayableToken is IERC165, IPayableToken, ERC2771Context {
     ///      piece, or a value allowance (decremented; a max allowance is no exception).
     function _spendAllowance(uint256 tokenId, Piece memory piece, uint256 value, address sender) private {
         if (_isOwnerOrApproved(tokenId, piece, sender)) return;
-        uint256 allowed;
-        uint256 epoch;
+        uint256 allowed = 0;
+        uint256 epoch = 0;
         if (piece.flags & _FLAG_HAS_ALLOWANCES != 0) {
             epoch = _allowanceEpoch[tokenId];
             allowed = _valueAllowances[tokenId][epoch][sender];
@@ -741,6 +832,8 @@ contract PayableToken is IERC165, IPayableToken, ERC2771Context {
         if (allowed == 0) revert PayableNotOwnerNorApproved(tokenId, sender);
         if (allowed < value) revert PayableInsufficientAllowance(tokenId, sender, allowed, value);
         _valueAllowances[tokenId][epoch][sender] = allowed - value;
+        // ERC-3525: ApprovalValue MUST be emitted whenever an approval value changes.
+        emit ApprovalValue(tokenId, sender, allowed - value);
     }
 
     function _setFrozen(uint256 tokenId, bool frozen, bytes32 reasonHash) private {
@@ -750,6 +843,17 @@ contract PayableToken is IERC165, IPayableToken, ERC2771Context {
         if ((piece.flags & _FLAG_FROZEN != 0) == frozen) revert PayableFlagUnchanged(tokenId, _FLAG_FROZEN, frozen);
         uint8 flags = frozen ? _clearApprovals(tokenId, piece.flags) | _FLAG_FROZEN : piece.flags & ~_FLAG_FROZEN;
         _pieces[tokenId].flags = flags;
+    }
+
+    // ================================================================== internal: guard
+
+    function _enter() private {
+        if (_config.entered) revert PayableReentrantCall();
+        _config.entered = true;
+    }
+
+    function _exit() private {
+        _config.entered = false;
     }
 
     // ================================================================== internal: checks
@@ -883,15 +987,15 @@ contract PayableToken is IERC165, IPayableToken, ERC2771Context {
     // ================================================================== internal: ids
 
     function _tokenId(uint256 maturityAt, uint256 payableId, uint256 index) private pure returns (uint256) {
-        return (maturityAt << _MATURITY_SHIFT) | (payableId << _INDEX_BITS) | index;
+        return TokenIds.make(maturityAt, payableId, index);
     }
 
     function _payableIdOf(uint256 tokenId) private pure returns (uint256) {
-        return (tokenId >> _INDEX_BITS) & _PAYABLE_MASK;
+        return TokenIds.payableIdOf(tokenId);
     }
 
     function _parentOf(uint256 tokenId, uint24 parentIndex) private pure returns (uint256) {
         if (parentIndex == 0) return 0;
-        return (tokenId & ~_INDEX_MASK) | parentIndex;
+        return TokenIds.withIndex(tokenId, parentIndex);
     }
 }

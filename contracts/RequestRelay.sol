@@ -36,6 +36,10 @@ contract RequestRelay is IRequestRelay, EIP712, Nonces {
     bytes32 public constant SPLIT_PIECE_TYPEHASH = keccak256(
         "SplitPiece(address signer,uint256 fromTokenId,address to,uint256 value,uint256 nonce,uint256 deadline)"
     );
+    /// @notice EIP-712 type hash of PayoutPiece.
+    bytes32 public constant PAYOUT_PIECE_TYPEHASH = keccak256(
+        "PayoutPiece(address signer,uint256 fromTokenId,address[] to,uint256[] values,uint256 nonce,uint256 deadline)"
+    );
     /// @notice EIP-712 type hash of MoveValue.
     bytes32 public constant MOVE_VALUE_TYPEHASH = keccak256(
         "MoveValue(address signer,uint256 fromTokenId,uint256 toTokenId,uint256 value,uint256 nonce,uint256 deadline)"
@@ -82,6 +86,33 @@ contract RequestRelay is IRequestRelay, EIP712, Nonces {
         );
         newTokenId = abi.decode(result, (uint256));
         emit RequestRelayed(request.signer, SPLIT_PIECE_TYPEHASH, request.nonce, target);
+    }
+
+    /// @inheritdoc IRequestRelay
+    function payoutPiece(PayoutPiece calldata request, bytes calldata signature)
+        external
+        returns (uint256 firstTokenId)
+    {
+        address target = _boundToken();
+        bytes32 structHash = keccak256(
+            abi.encode(
+                PAYOUT_PIECE_TYPEHASH,
+                request.signer,
+                request.fromTokenId,
+                keccak256(abi.encodePacked(request.to)),
+                keccak256(abi.encodePacked(request.values)),
+                request.nonce,
+                request.deadline
+            )
+        );
+        _verify(structHash, request.signer, request.nonce, request.deadline, signature, target);
+        bytes memory result = _forward(
+            target,
+            abi.encodeCall(IPayableToken.payout, (request.fromTokenId, request.to, request.values)),
+            request.signer
+        );
+        firstTokenId = abi.decode(result, (uint256));
+        emit RequestRelayed(request.signer, PAYOUT_PIECE_TYPEHASH, request.nonce, target);
     }
 
     /// @inheritdoc IRequestRelay

@@ -10,6 +10,10 @@ import {IMembership} from "../interfaces/IMembership.sol";
 import {IPayableToken} from "../interfaces/IPayableToken.sol";
 import {ISettlement} from "../interfaces/ISettlement.sol";
 
+import {Cents} from "./lib/Cents.sol";
+import {Roles} from "./lib/Roles.sol";
+import {TokenIds} from "./lib/TokenIds.sol";
+
 /// @dev The payable token's membership getter (not part of IPayableToken).
 interface IMembershipSource {
     function membership() external view returns (IMembership);
@@ -25,6 +29,10 @@ interface IMembershipSource {
 ///      (the token refuses splits, value moves, merges and transfers at or after maturity;
 ///      only this contract may still move a whole piece, for recourse), so the sum of the live
 ///      pieces' values equals the face value whenever a claim is possible.
+///      ERC-2771 (one rule for every tierchain contract, docs/TOKEN.md): user actions (pay,
+///      claim, guarantee, recourse) act for `_msgSender()`, so members may sign them for the
+///      RequestRelay; governance (pause, grace period, financing records) checks `msg.sender`,
+///      so it can never be exercised through the relay.
 contract Settlement is ERC2771Context, ISettlement {
     using SafeERC20 for IERC20;
 
@@ -35,15 +43,15 @@ contract Settlement is ERC2771Context, ISettlement {
     /// @notice Longest grace period the operator may set.
     uint32 public constant MAX_GRACE = 365 days;
 
-    uint8 private constant _ROLE_OPERATOR = 1 << 0;
-    uint8 private constant _ROLE_GUARANTOR = 1 << 4;
+    uint8 private constant _ROLE_OPERATOR = Roles.OPERATOR;
+    uint8 private constant _ROLE_GUARANTOR = Roles.GUARANTOR;
     uint8 private constant _FLAG_OVERDUE = 1 << 0;
     /// @dev Some piece of the payable has a claimed amount on record (a partial claim or a
     ///      recourse settlement). Until then a final claim skips reading the per-piece word.
     uint8 private constant _FLAG_CLAIMS_RECORDED = 1 << 1;
-    uint256 private constant _INDEX_BITS = 32;
-    uint256 private constant _MATURITY_SHIFT = 96;
-    uint256 private constant _PAYABLE_MASK = (1 << 64) - 1;
+    uint256 private constant _INDEX_BITS = TokenIds.INDEX_BITS;
+    uint256 private constant _MATURITY_SHIFT = TokenIds.MATURITY_SHIFT;
+    uint256 private constant _PAYABLE_MASK = TokenIds.PAYABLE_MASK;
     uint8 private constant _VALUE_DECIMALS = 2;
 
     // ------------------------------------------------------------------ storage
@@ -156,20 +164,32 @@ contract Settlement is ERC2771Context, ISettlement {
 
     /// @inheritdoc ISettlement
     function claim(uint256 tokenId) external nonReentrant(true) returns (uint256 cents) {
-        uint256 payableId = _payableIdOf(tokenId);
-        uint256 maturityAt = tokenId >> _MATURITY_SHIFT;
-        if (block.timestamp < maturityAt) revert SettlementNotMatured(payableId, maturityAt);
-        Hot memory hot = _hot[payableId];
-        if (hot.currency == address(0)) revert SettlementNothingToClaim(tokenId);
-        address owner;
-        bool settled = hot.unpaidCents == 0;
-        if (settled) {
-            (owner, cents) = _claimFinal(tokenId, hot.flags);
-        } else {
-            (owner, cents) = _claimPartial(tokenId, payableId, hot);
+        return _claim(tokenId, _msgSender());
+    }
+
+    /// @inheritdoc ISettlement
+    function claimMany(uint256[] calldata tokenIds)
+        external
+        nonReentrant(true)
+        returns (uint256 paid, uint256 cents)
+    {
+        uint256 count = tokenIds.length;
+        for (uint256 i; i < count; ++i) {
+            uint256 tokenId = tokenIds[i];
+            (bool ok, uint256 pieceCents) = _claimPieceCall(tokenId);
+            if (ok) {
+                unchecked {
+                    ++paid;
+                    cents += pieceCents; // each < 2^64, at most 2^64 pieces
+                }
+            }
         }
-        emit Claimed(tokenId, owner, cents, settled);
-        IERC20(hot.currency).safeTransfer(owner, _units(cents, hot.currencyDecimals));
+    }
+
+    /// @inheritdoc ISettlement
+    function claimPiece(uint256 tokenId) external returns (uint256 cents) {
+        if (msg.sender != address(this)) revert SettlementOnlySelf(msg.sender);
+        return _claim(tokenId, address(0));
     }
 
     // ================================================================== overdue and guarantee
@@ -322,7 +342,7 @@ contract Settlement is ERC2771Context, ISettlement {
         _checkOperator();
         if (_state.paused == paused) revert SettlementPauseUnchanged(paused);
         _state.paused = paused;
-        emit SettlementPauseChanged(paused, _msgSender());
+        emit SettlementPauseChanged(paused, msg.sender);
     }
 
     /// @inheritdoc ISettlement
@@ -335,8 +355,8 @@ contract Settlement is ERC2771Context, ISettlement {
 
     /// @inheritdoc ISettlement
     function setFinancingRecords(address records) external nonReentrant(false) {
-        address caller = _msgSender();
-        if (caller != _membership.admin()) revert SettlementUnauthorized(caller, 0);
+        // Governance: msg.sender, never a relayed signer (the ERC-2771 rule, see the contract doc).
+        if (msg.sender != _membership.admin()) revert SettlementUnauthorized(msg.sender, 0);
         if (records == address(0)) revert SettlementZeroAddress();
         address current = _state.financingRecords;
         if (current != address(0)) revert SettlementFinancingRecordsSet(current);
@@ -457,29 +477,84 @@ contract Settlement is ERC2771Context, ISettlement {
         emit PayableOpened(payableId, p.debtor, p.currency, p.faceValue, uint40(uint256(p.maturityAt) + grace));
     }
 
+    /// @dev Claim `tokenId` for its holder; `caller` must be the holder, or zero (claimMany:
+    ///      anyone, paid to the holder).
+    function _claim(uint256 tokenId, address caller) private returns (uint256 cents) {
+        uint256 payableId = _payableIdOf(tokenId);
+        uint256 maturityAt = tokenId >> _MATURITY_SHIFT;
+        if (block.timestamp < maturityAt) revert SettlementNotMatured(payableId, maturityAt);
+        Hot memory hot = _hot[payableId];
+        if (hot.currency == address(0)) revert SettlementNothingToClaim(tokenId);
+        address owner;
+        bool settled = hot.unpaidCents == 0;
+        if (settled) {
+            (owner, cents) = _claimFinal(tokenId, hot.flags, caller);
+        } else {
+            (owner, cents) = _claimPartial(tokenId, payableId, hot, caller);
+        }
+        emit Claimed(tokenId, owner, cents, settled);
+        IERC20(hot.currency).safeTransfer(owner, _units(cents, hot.currencyDecimals));
+    }
+
+    /// @dev claimPiece(tokenId) as a sub-call of this contract: a revert undoes that piece only
+    ///      and is reported by ClaimSkipped with at most 260 bytes of its revert data (a
+    ///      hostile currency cannot make the batch pay for copying a huge revert). A sub-call
+    ///      that ran out of gas reverts the whole batch (SettlementBatchOutOfGas).
+    function _claimPieceCall(uint256 tokenId) private returns (bool ok, uint256 cents) {
+        bytes4 selector = this.claimPiece.selector;
+        bytes memory reason;
+        uint256 gasBefore = gasleft();
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, selector)
+            mstore(add(ptr, 4), tokenId)
+            ok := call(gas(), address(), 0, ptr, 36, ptr, 32)
+            switch ok
+            case 1 { cents := mload(ptr) }
+            default {
+                let size := returndatasize()
+                if gt(size, 260) { size := 260 }
+                reason := ptr
+                mstore(reason, size)
+                returndatacopy(add(reason, 32), 0, size)
+                mstore(0x40, add(add(reason, 32), and(add(size, 31), not(31))))
+            }
+        }
+        if (!ok) {
+            // The sub-call had 63/64 of the gas: if it failed with (almost) none left, the batch
+            // ran short of gas. Reverting the whole batch then keeps a gas estimate (which looks
+            // for the least gas that does not revert) from skipping pieces for lack of gas.
+            if (gasleft() <= gasBefore / 63) revert SettlementBatchOutOfGas(tokenId);
+            emit ClaimSkipped(tokenId, reason);
+        }
+    }
+
     /// @dev Paid in full: the piece gets exactly the rest of its value and is burned. The token
     ///      checks maturity, a frozen piece (PayablePieceFrozen), a frozen owner
     ///      (PayableSenderFrozen) and liveness; the owner check follows (a revert undoes the burn).
-    function _claimFinal(uint256 tokenId, uint8 flags) private returns (address owner, uint256 cents) {
+    function _claimFinal(uint256 tokenId, uint8 flags, address caller)
+        private
+        returns (address owner, uint256 cents)
+    {
         bool recorded = flags & _FLAG_CLAIMS_RECORDED != 0;
         uint256 claimed = recorded ? _claimed[tokenId] : 0;
         uint256 value;
         (owner, value) = _token.burnSettled(tokenId);
-        address caller = _msgSender();
-        if (owner != caller) revert SettlementNotHolder(tokenId, caller, owner);
+        if (caller != address(0) && owner != caller) revert SettlementNotHolder(tokenId, caller, owner);
         // Cannot underflow: claimed <= floor(value * paid / face) <= value.
         cents = value - claimed;
         if (claimed != 0) delete _claimed[tokenId];
     }
 
     /// @dev Partly paid: the piece's share floor(value * paid / face) minus what it claimed.
-    function _claimPartial(uint256 tokenId, uint256 payableId, Hot memory hot)
+    function _claimPartial(uint256 tokenId, uint256 payableId, Hot memory hot, address caller)
         private
         returns (address owner, uint256 cents)
     {
         (address holder, uint256 value, bool frozen, bool canSend) = _token.claimViewOf(tokenId);
-        address caller = _msgSender();
-        if (holder != caller) revert SettlementNotHolder(tokenId, caller, holder);
+        if (caller != address(0) && holder != caller) revert SettlementNotHolder(tokenId, caller, holder);
+        // A burned or never-split piece has no holder: nothing to pay (claimMany's case).
+        if (holder == address(0)) revert SettlementNothingToClaim(tokenId);
         if (frozen) revert IPayableToken.PayablePieceFrozen(tokenId);
         // A member frozen by a regulator cannot send pieces; what it is owed waits in escrow.
         if (!canSend) revert SettlementHolderFrozen(holder);
@@ -516,7 +591,7 @@ contract Settlement is ERC2771Context, ISettlement {
     /// @dev Currency units of `cents`: cents * 10**(decimals - 2); decimals are 2..36 (checked at
     ///      issue by the token), so this cannot overflow (2^64 * 10^34 < 2^256).
     function _units(uint256 cents, uint8 decimals) private pure returns (uint256) {
-        return cents * 10 ** (decimals - _VALUE_DECIMALS);
+        return Cents.toUnits(cents, decimals);
     }
 
     function _checkPayment(uint256 payableId, uint256 cents, uint256 unpaidCents) private pure {
@@ -532,10 +607,10 @@ contract Settlement is ERC2771Context, ISettlement {
         return (_token.tokenIdOf(payableId, 1) >> _MATURITY_SHIFT) + graceSeconds;
     }
 
+    /// @dev Governance reads `msg.sender`: a relayed call (the relay is msg.sender) is refused.
     function _checkOperator() private view {
-        address caller = _msgSender();
-        if (caller != _membership.admin() && !_membership.hasActiveRole(caller, _ROLE_OPERATOR)) {
-            revert SettlementUnauthorized(caller, _ROLE_OPERATOR);
+        if (msg.sender != _membership.admin() && !_membership.hasActiveRole(msg.sender, _ROLE_OPERATOR)) {
+            revert SettlementUnauthorized(msg.sender, _ROLE_OPERATOR);
         }
     }
 
@@ -544,6 +619,6 @@ contract Settlement is ERC2771Context, ISettlement {
     }
 
     function _payableIdOf(uint256 tokenId) private pure returns (uint256) {
-        return (tokenId >> _INDEX_BITS) & _PAYABLE_MASK;
+        return TokenIds.payableIdOf(tokenId);
     }
 }

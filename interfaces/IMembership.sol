@@ -61,6 +61,10 @@ interface IMembership {
     error MembershipInvalidRoles(uint8 roles);
     /// @notice Operators may not grant governance roles (operator, regulator); only the admin may.
     error MembershipRoleNotGrantable(address caller, uint8 roles);
+    /// @notice Only the admin may suspend or reinstate a member holding a governance role
+    ///         (operator, regulator): an operator cannot switch off another operator or the
+    ///         regulator.
+    error MembershipGovernanceMember(address caller, address account, uint8 roles);
     /// @notice The identity hash is zero.
     error MembershipInvalidIdentity(bytes32 identityHash);
     /// @notice The legal identity is already enrolled under another account.
@@ -91,13 +95,15 @@ interface IMembership {
     function setRoles(address account, uint8 roles) external;
 
     /// @notice Suspend an active member: it can no longer receive pieces.
-    /// @dev Admin or an active operator. Emits MemberSuspended.
+    /// @dev Admin or an active operator; a member holding a governance role (operator,
+    ///      regulator) only by the admin (MembershipGovernanceMember). Emits MemberSuspended.
     /// @param account the member
     /// @param reasonHash hash of the documented reason, non-zero
     function suspend(address account, bytes32 reasonHash) external;
 
     /// @notice Reinstate a suspended member.
-    /// @dev Admin or an active operator. Emits MemberReinstated.
+    /// @dev Admin or an active operator; a member holding a governance role only by the admin
+    ///      (MembershipGovernanceMember). Emits MemberReinstated.
     /// @param account the member
     function reinstate(address account) external;
 

@@ -191,6 +191,13 @@ interface IPayableToken is IERC3525, IMembershipListener {
     error PayableReentrantCall();
     /// @notice An operator approval for the zero address or for oneself.
     error PayableInvalidOperator(address operator);
+    /// @notice A payout names no receiver.
+    error PayableBatchEmpty();
+    /// @notice A payout's receivers and values differ in number.
+    error PayableBatchLengthMismatch(uint256 receivers, uint256 values);
+    /// @notice A payout asks more than the piece holds (`total` is the sum up to the first
+    ///         value that does not fit).
+    error PayableBatchOverValue(uint256 tokenId, uint256 balance, uint256 total);
     /// @notice A configuration value is out of range.
     error PayableInvalidConfig(uint256 value);
 
@@ -221,6 +228,32 @@ interface IPayableToken is IERC3525, IMembershipListener {
     /// @dev Caller: owner of piece 1. Before maturity, trading not paused. Emits PayableAccepted.
     /// @param payableId the payable
     function accept(uint256 payableId) external;
+
+    /// @notice Pay many receivers from one piece in one transaction: split `values[i]` cents
+    ///         off `fromTokenId` into a new piece for `to[i]`, for every i, all or nothing.
+    /// @dev Every rule of a single split (`transferFrom(uint256,address,uint256)`) applies to
+    ///      each new piece: caller the owner, an operator for all, the approved address or an
+    ///      operator whose value allowance covers the total (spent once, by the total); trading
+    ///      open and before maturity; the source neither locked, frozen nor pending, its owner
+    ///      not frozen; each receiver an active member that may receive; each value non-zero and
+    ///      at least the minimum piece; what remains 0 or at least the minimum (a payout of the
+    ///      whole value burns the source). The new pieces get consecutive token ids starting at
+    ///      `firstTokenId` (piece indexes `pieceCount + 1 ... pieceCount + n` of the payable), in
+    ///      the order of `to`. Events per new piece are exactly those of a single split, in the
+    ///      same order: Transfer (mint), SlotChanged, TransferValue(fromTokenId, newTokenId,
+    ///      value); when the last value empties the source, its burn (Transfer, SlotChanged)
+    ///      comes before the last TransferValue, as in a split of the whole value. Receiver
+    ///      contracts that declare IERC3525Receiver are called after all effects. Reverts
+    ///      PayableBatchEmpty, PayableBatchLengthMismatch, PayableBatchOverValue, and every error
+    ///      of a single split.
+    /// @param fromTokenId the piece paid out of
+    /// @param to the receivers (a receiver may appear more than once)
+    /// @param values cents for each receiver, in the order of `to`
+    /// @return firstTokenId the token id of the piece for `to[0]`; `to[i]` gets
+    ///         `firstTokenId + i`
+    function payout(uint256 fromTokenId, address[] calldata to, uint256[] calldata values)
+        external
+        returns (uint256 firstTokenId);
 
     /// @notice Merge all value of one piece into another piece of the same owner and payable.
     /// @dev Caller: owner or approved for both. Burns `fromTokenId`. Emits TransferValue,

@@ -49,6 +49,24 @@ interface IRequestRelay is IERC5267 {
         uint256 deadline;
     }
 
+    /// @notice Pay many receivers from one piece with one signature (PayableToken.payout).
+    /// @dev EIP-712 arrays: `to` and `values` are hashed as `keccak256` of their elements each
+    ///      encoded as one 32-byte word (`abi.encodePacked` of the array).
+    /// @param signer the owner (or an approved operator) of the piece, who signs
+    /// @param fromTokenId the piece paid out of
+    /// @param to the members receiving the new pieces
+    /// @param values cents for each receiver, in the order of `to`
+    /// @param nonce the signer's next relay nonce
+    /// @param deadline last UTC second at which the request may execute
+    struct PayoutPiece {
+        address signer;
+        uint256 fromTokenId;
+        address[] to;
+        uint256[] values;
+        uint256 nonce;
+        uint256 deadline;
+    }
+
     /// @notice Move `value` cents into an existing piece of the same payable
     ///         (PayableToken.transferFrom(uint256,uint256,uint256)).
     /// @param signer the owner (or an approved operator) of the source piece, who signs
@@ -150,6 +168,15 @@ interface IRequestRelay is IERC5267 {
     /// @param signature the signer's signature
     /// @return newTokenId the new piece
     function splitPiece(SplitPiece calldata request, bytes calldata signature) external returns (uint256 newTokenId);
+
+    /// @notice Relay a signed PayoutPiece request: one signature for the whole batch.
+    /// @dev Reverts like acceptPayable. Emits RequestRelayed (and the token's events).
+    /// @param request the request
+    /// @param signature the signer's signature
+    /// @return firstTokenId the first new piece; the i-th receiver's is `firstTokenId + i`
+    function payoutPiece(PayoutPiece calldata request, bytes calldata signature)
+        external
+        returns (uint256 firstTokenId);
 
     /// @notice Relay a signed MoveValue request.
     /// @dev Reverts like acceptPayable. Emits RequestRelayed.

@@ -84,6 +84,11 @@ interface ISettlement {
     /// @notice A holder claimed its piece's share; `settled` when the piece was paid in full and
     ///         burned. The payable is `tokenId >> 32 & (2**64 - 1)`.
     event Claimed(uint256 indexed tokenId, address indexed holder, uint256 cents, bool settled);
+    /// @notice claimMany could not pay a piece now (its money waits in escrow); `reason` is the
+    ///         revert data of the failed claim (a custom error such as PayablePieceFrozen,
+    ///         SettlementHolderFrozen, SettlementNothingToClaim or the currency's own error, at
+    ///         most 260 bytes; empty when the piece's claim ran out of gas).
+    event ClaimSkipped(uint256 indexed tokenId, bytes reason);
     /// @notice Anyone marked an unpaid payable overdue after its grace period.
     event MarkedOverdue(uint256 indexed payableId, address indexed by, uint256 unpaidCents);
     /// @notice A guarantor committed to (or raised its commitment for) a payable.
@@ -139,6 +144,11 @@ interface ISettlement {
     error SettlementNotHolder(uint256 tokenId, address caller, address owner);
     /// @notice The piece has nothing to claim now.
     error SettlementNothingToClaim(uint256 tokenId);
+    /// @notice claimPiece was called by someone other than this contract.
+    error SettlementOnlySelf(address caller);
+    /// @notice claimMany ran out of gas at this piece (the whole batch is undone: give more gas
+    ///         or fewer pieces).
+    error SettlementBatchOutOfGas(uint256 tokenId);
     /// @notice The holder is frozen by a regulator: what it is owed waits.
     error SettlementHolderFrozen(address holder);
     /// @notice The grace period has not elapsed.
@@ -204,6 +214,26 @@ interface ISettlement {
     /// @param tokenId the piece
     /// @return cents what was paid out, in cents
     function claim(uint256 tokenId) external returns (uint256 cents);
+
+    /// @notice Pay each listed piece what it is owed now, each to its holder (push); anyone may
+    ///         call, typically the operator at maturity.
+    /// @dev Caller: anyone. Not paused. Each piece is claimed exactly as `claim` would for its
+    ///      holder (same rules, same Claimed and token events, a piece paid in full is burned),
+    ///      in its own sub-call: a piece that cannot be paid now (not matured, frozen, frozen
+    ///      holder, nothing due, the currency refuses the holder, a repeated id) is undone alone
+    ///      and reported by ClaimSkipped; the others are paid. Loops over `tokenIds` only. If a
+    ///      piece's sub-call runs out of gas the whole batch reverts (SettlementBatchOutOfGas),
+    ///      so no piece is ever skipped for lack of gas.
+    /// @param tokenIds the pieces, any payables, any holders
+    /// @return paid how many pieces were paid
+    /// @return cents the total paid out, in cents (across currencies)
+    function claimMany(uint256[] calldata tokenIds) external returns (uint256 paid, uint256 cents);
+
+    /// @notice One piece of a claimMany; callable only by this contract itself.
+    /// @dev Caller: this contract (claimMany's sub-call, so a failing piece reverts alone).
+    /// @param tokenId the piece
+    /// @return cents what was paid out, in cents
+    function claimPiece(uint256 tokenId) external returns (uint256 cents);
 
     /// @notice Mark an unpaid payable overdue (逾期); anyone may, once maturity + grace has come.
     /// @dev Opens the payable if needed. Emits MarkedOverdue.

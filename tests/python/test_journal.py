@@ -92,7 +92,7 @@ def run_killed(rpc_url: str, home: Path, workflow_id: str, crash_at: str) -> Non
     env = {**os.environ, "TIERCHAIN_HOME": str(home), "TIERCHAIN_CRASH_AT": crash_at,
            "PYTHONPATH": str(SRC)}  # fmt: skip
     proc = subprocess.run(
-        [sys.executable, "-m", "tierchain.cli", "journal", "run", "lifecycle", "--id",
+        [sys.executable, "-m", "tierchain.cli.main", "journal", "run", "lifecycle", "--id",
          workflow_id, "--rpc", rpc_url],
         env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip

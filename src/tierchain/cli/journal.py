@@ -217,8 +217,14 @@ def resume(state: CliState, workflow_id: str, retry_failed: bool, password_file:
     if not url:
         raise UsageError(f"workflow {workflow_id!r} has no recorded RPC URL: pass --rpc")
     if record.kind not in kinds():
-        raise UsageError(f"workflow {workflow_id!r} is of kind {record.kind!r}, which this "
-                         "program cannot rebuild")  # fmt: skip
+        again = {
+            "payout": "run the same `tierchain payables payout` command again",
+            "claim-all": "run the same `tierchain settlement claim-all` command again",
+            "demo": "run `tierchain demo` again",
+        }.get(record.kind, "run the script that started it again with the same id")
+        raise UsageError(f"workflow {workflow_id!r} is a {record.kind!r} script: its steps live in its "
+                         f"code, so `resume` cannot rebuild it; {again} (done steps are skipped, "
+                         "nothing is signed twice)")  # fmt: skip
     state.rpc = url
     outputs = resume_recorded(_env(state, password_file), workflow_id, retry_failed=retry_failed)
     if not state.json:

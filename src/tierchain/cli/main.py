@@ -9,7 +9,6 @@ each command group lives in its own module and is added here with one ``main.add
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +21,8 @@ from tierchain import __version__
 from tierchain.chain.deployment import state_home
 from tierchain.chain.local import (
     ChainKind,
-    connect,
-    dev_accounts,
-    free_port,
-    start_chain,
-    stop_chain,
 )
+from tierchain.cli.batch import claim_all_command, payout_command
 from tierchain.cli.chain import CHAINS, chain
 from tierchain.cli.common import (
     CliState,
@@ -106,24 +101,19 @@ cli = main
 @pass_state
 def demo(state: CliState, kind: ChainKind, port: int | None, invoice_count: int, report_dir: Path | None) -> None:
     """Start a fresh local chain, run the whole demo story on it, write the audit report
-    (JSON, CSV, SVG provenance pictures), stop the chain."""
-    from tierchain.workflows.demo import run_demo
+    (JSON, CSV, SVG provenance pictures), stop the chain. The story is journaled: if a run was
+    killed, running the command again resumes it (nothing is sent twice); the report left is
+    always the last run's.
+
+    Example: tierchain demo --chain anvil"""
+    from tierchain.workflows.demo import demo_session
 
     home = state_home() / f"demo-{kind}"
-    if home.exists():
-        shutil.rmtree(home)
     out_dir = report_dir or state_home() / "demo-report"
     console = Console(stderr=state.json)  # with --json the story goes to stderr
     if not console.is_terminal:
         console = Console(stderr=state.json, width=120)
-    console.print(f"starting {kind} (state in {home}) ...")
-    chain = start_chain(kind, port or free_port(), home)
-    try:
-        w3 = connect(chain.url)
-        result = run_demo(w3, dev_accounts(), console, home=home, invoice_count=invoice_count, report_dir=out_dir)
-    finally:
-        stop_chain(home)
-        console.print(f"{kind} stopped")
+    result = demo_session(kind, home, out_dir, console, port=port, invoice_count=invoice_count)
     if state.json:
         state.emit(
             {
@@ -239,6 +229,8 @@ main.add_command(trace_command)
 main.add_command(financing)
 main.add_command(settlement)
 main.add_command(serve)
+payables.add_command(payout_command)
+settlement.add_command(claim_all_command)
 for _command in index_commands():  # index, query, export (tierchain.cli.index)
     main.add_command(_command)
 for _command in JOURNAL_COMMANDS:

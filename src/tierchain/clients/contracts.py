@@ -23,7 +23,7 @@ from tierchain.chain.artifacts import load_artifact
 from tierchain.chain.revert import abi_type, decode_exception, default_decoder
 from tierchain.chain.rpc import RpcFailure
 from tierchain.chain.sender import Receipt, Sender, TxRequest
-from tierchain.clients.requests import Domain, SignedRequest, SplitPiece, read_domain
+from tierchain.clients.requests import Domain, PayoutPiece, SignedRequest, SplitPiece, read_domain
 from tierchain.core.errors import SignatureError, TransactionError
 from tierchain.core.ids import Role, make_token_id, short_id
 
@@ -322,6 +322,21 @@ class PayableClient(_Client):
         )  # fmt: skip
         return _minted(receipt)
 
+    def payout(self, by: Sender, from_token_id: int, receivers: Sequence[str], values: Sequence[int]) -> list[int]:
+        """Pay many receivers from one piece in one transaction (``PayableToken.payout``):
+        ``values[i]`` cents into a new piece for ``receivers[i]``, all or nothing. Returns the
+        new pieces' token ids in the order of ``receivers`` (consecutive from the first)."""
+        if not receivers:
+            raise TransactionError("a payout needs at least one receiver")
+        if len(receivers) != len(values):
+            raise TransactionError(f"{len(receivers)} receivers but {len(values)} values")
+        receipt = self._send(
+            by, "payout(uint256,address[],uint256[])", from_token_id,
+            [to_checksum_address(r) for r in receivers], [int(v) for v in values],
+            label=f"payout {short_id(from_token_id)} to {len(receivers)}",
+        )  # fmt: skip
+        return _minted_all(receipt)
+
     def move_value(self, by: Sender, from_token_id: int, to_token_id: int, value: int) -> Receipt:
         """Move ``value`` cents into an existing piece of the same payable."""
         return self._send(
@@ -411,6 +426,18 @@ def _minted(receipt: Receipt) -> int:
     raise TransactionError(f"{receipt.label}: no piece was minted", receipt.tx_hash)
 
 
+def _minted_all(receipt: Receipt) -> list[int]:
+    """Every piece minted by a transaction, in log order."""
+    minted = [
+        int(event.args["tokenId"])
+        for event in receipt.events_named("Transfer")
+        if event.args.get("from") == ZERO_ADDRESS and "tokenId" in event.args
+    ]
+    if not minted:
+        raise TransactionError(f"{receipt.label}: no piece was minted", receipt.tx_hash)
+    return minted
+
+
 # ---------------------------------------------------------------------------- request relay
 
 
@@ -474,6 +501,12 @@ class RelayClient(_Client):
         if not isinstance(signed.request, SplitPiece):
             raise SignatureError(f"not a SplitPiece request: {signed.request.PRIMARY_TYPE}")
         return _minted(self.relay(by, signed))
+
+    def relay_payout(self, by: Sender, signed: SignedRequest) -> list[int]:
+        """Relay a signed PayoutPiece; returns the new pieces' token ids in receiver order."""
+        if not isinstance(signed.request, PayoutPiece):
+            raise SignatureError(f"not a PayoutPiece request: {signed.request.PRIMARY_TYPE}")
+        return _minted_all(self.relay(by, signed))
 
 
 # ---------------------------------------------------------------------------- demo currency

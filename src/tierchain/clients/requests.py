@@ -352,9 +352,109 @@ class Call(_TypedRequest):
         self._normalise()
 
 
-Request: TypeAlias = AcceptPayable | SplitPiece | MoveValue | TransferPiece | Call
+@dataclass(frozen=True)
+class PayoutPiece(_TypedRequest):
+    """Pay many receivers from ``from_token_id`` with one signature: ``values[i]`` cents into a
+    new piece for ``to[i]`` (``PayableToken.payout``), all or nothing.
+
+    EIP-712 arrays: ``to`` and ``values`` enter ``hashStruct`` as the keccak-256 of their
+    elements, each encoded as one 32-byte word. In JSON, ``values`` are decimal strings."""
+
+    PRIMARY_TYPE: ClassVar[str] = "PayoutPiece"
+    FIELDS: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("signer", "address", "signer"),
+        ("fromTokenId", "uint256", "from_token_id"),
+        ("to", "address[]", "to"),
+        ("values", "uint256[]", "values"),
+        ("nonce", "uint256", "nonce"),
+        ("deadline", "uint256", "deadline"),
+    )
+    RELAY_FUNCTION: ClassVar[str] = "payoutPiece((address,uint256,address[],uint256[],uint256,uint256),bytes)"
+
+    signer: ChecksumAddress
+    from_token_id: int
+    to: tuple[ChecksumAddress, ...]
+    values: tuple[int, ...]
+    nonce: int
+    deadline: int
+
+    def __post_init__(self) -> None:
+        if isinstance(self.to, str) or not isinstance(self.to, list | tuple):
+            raise SignatureError(f"PayoutPiece.to: not a list of addresses: {self.to!r}")
+        if isinstance(self.values, str) or not isinstance(self.values, list | tuple):
+            raise SignatureError(f"PayoutPiece.values: not a list of integers: {self.values!r}")
+        to: list[ChecksumAddress] = []
+        for address in self.to:
+            if not isinstance(address, str) or not is_address(address):
+                raise SignatureError(f"PayoutPiece.to: not an address: {address!r}")
+            to.append(to_checksum_address(address))
+        values: list[int] = []
+        for value in self.values:
+            if isinstance(value, str) and value.isascii() and value.isdigit():
+                value = int(value)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= UINT256_MAX:
+                raise SignatureError(f"PayoutPiece.values: not a uint256: {value!r}")
+            values.append(value)
+        if not to:
+            raise SignatureError("PayoutPiece: no receiver")
+        if len(to) != len(values):
+            raise SignatureError(f"PayoutPiece: {len(to)} receivers but {len(values)} values")
+        object.__setattr__(self, "to", tuple(to))
+        object.__setattr__(self, "values", tuple(values))
+        for _, typ, attr in self.FIELDS:
+            if typ in ("address", "uint256"):
+                self._normalise_one(typ, attr)
+
+    def _normalise_one(self, typ: str, attr: str) -> None:
+        value = getattr(self, attr)
+        if typ == "address":
+            if not isinstance(value, str) or not is_address(value):
+                raise SignatureError(f"PayoutPiece.{attr}: not an address: {value!r}")
+            object.__setattr__(self, attr, to_checksum_address(value))
+        elif isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= UINT256_MAX:
+            raise SignatureError(f"PayoutPiece.{attr}: not a uint256: {value!r}")
+
+    def message(self, *, json_safe: bool = False) -> dict[str, Any]:
+        """The message object; ``json_safe`` writes every uint256 (also in ``values``) as a
+        decimal string."""
+        out: dict[str, Any] = {
+            "signer": self.signer,
+            "fromTokenId": self.from_token_id,
+            "to": list(self.to),
+            "values": list(self.values),
+            "nonce": self.nonce,
+            "deadline": self.deadline,
+        }
+        if json_safe:
+            for key in ("fromTokenId", "nonce", "deadline"):
+                out[key] = str(out[key])
+            out["values"] = [str(v) for v in self.values]
+        return out
+
+    def struct_hash(self) -> bytes:
+        """``hashStruct``: the arrays hashed as the concatenation of their 32-byte words."""
+        to_hash = keccak(b"".join(abi_encode(["address"], [a]) for a in self.to))
+        values_hash = keccak(b"".join(v.to_bytes(32, "big") for v in self.values))
+        return keccak(
+            abi_encode(
+                ["bytes32", "address", "uint256", "bytes32", "bytes32", "uint256", "uint256"],
+                [self.type_hash(), self.signer, self.from_token_id, to_hash, values_hash, self.nonce,
+                 self.deadline],
+            )
+        )  # fmt: skip
+
+    def abi_tuple(self) -> tuple[Any, ...]:
+        return (self.signer, self.from_token_id, list(self.to), list(self.values), self.nonce, self.deadline)
+
+    @property
+    def total(self) -> int:
+        """Cents paid out in all."""
+        return sum(self.values)
+
+
+Request: TypeAlias = AcceptPayable | SplitPiece | MoveValue | TransferPiece | Call | PayoutPiece
 KINDS: Final[dict[str, type[Request]]] = {
-    cls.PRIMARY_TYPE: cls for cls in (AcceptPayable, SplitPiece, MoveValue, TransferPiece, Call)
+    cls.PRIMARY_TYPE: cls for cls in (AcceptPayable, SplitPiece, MoveValue, TransferPiece, Call, PayoutPiece)
 }
 
 
@@ -647,6 +747,10 @@ def direct_tx(request: Request, addresses: Addresses) -> tuple[ChecksumAddress, 
         return addresses.token, encode(
             "transferFrom(address,address,uint256)", request.signer, request.to, request.token_id
         )
+    if isinstance(request, PayoutPiece):
+        return addresses.token, encode(
+            "payout(uint256,address[],uint256[])", request.from_token_id, list(request.to), list(request.values)
+        )
     return request.target, request.data
 
 
@@ -718,6 +822,11 @@ def summary(request: Request, facts: Facts) -> dict[str, str]:
         whole_zh = f"（价值 {amount}）" if amount else ""
         en = f"{who} transfers the whole piece {facts.piece}{whole}{on} to {request.to}."
         zh = f"{who} 将整张凭证 {facts.piece}{whole_zh}{on_zh} 转让给 {request.to}。"
+    elif isinstance(request, PayoutPiece):
+        total = _cents(sum(request.values)) + cur
+        n = len(request.to)
+        en = f"{who} pays {total} from piece {facts.piece}{on} to {n} receivers, each into a new piece, all or nothing."
+        zh = f"{who} 从凭证 {facts.piece}{on_zh} 向 {n} 个收款方支付 {total}（每方一张新凭证，全部成功或全部不执行）。"
     elif facts.price_cents is not None:  # take
         price = _cents(facts.price_cents) + cur
         en = (
@@ -750,6 +859,7 @@ __all__ = [
     "Domain",
     "Facts",
     "MoveValue",
+    "PayoutPiece",
     "Request",
     "SignedRequest",
     "SplitPiece",

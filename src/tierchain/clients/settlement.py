@@ -10,6 +10,7 @@ that many units first (:meth:`SettlementClient.approve`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -17,10 +18,12 @@ from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
 
 from tierchain.chain.abi import call_data
+from tierchain.chain.revert import default_decoder
 from tierchain.chain.sender import Receipt, Sender, TxRequest
 from tierchain.clients.contracts import ZERO_ADDRESS, _Client
-from tierchain.core.errors import TransactionError
+from tierchain.core.errors import ContractRevert, TransactionError
 from tierchain.core.ids import short_id
+from tierchain.core.money import cents_to_units
 
 SettlementState = Literal["unopened", "open", "paid", "overdue", "paid-after-overdue"]
 RecourseState = Literal["none", "exercised", "settled"]
@@ -75,6 +78,57 @@ class RecourseInfo:
     settled_at: int
 
 
+@dataclass(frozen=True)
+class PiecePaid:
+    """One piece paid by a claim (``Claimed``)."""
+
+    token_id: int
+    holder: ChecksumAddress
+    cents: int
+    settled: bool  # the payable was paid in full: the piece got the rest of its value and burned
+
+
+@dataclass(frozen=True)
+class PieceSkipped:
+    """A piece ``claimMany`` could not pay now; ``reason`` is its decoded revert."""
+
+    token_id: int
+    reason: ContractRevert
+
+    @property
+    def why(self) -> str:
+        """The custom error's name (``PayablePieceFrozen``, ``Blocked``, ...) or its raw data."""
+        return self.reason.error_name or "0x" + self.reason.data.hex()
+
+
+@dataclass(frozen=True)
+class ClaimManyResult:
+    """What one ``claimMany`` transaction paid and skipped."""
+
+    receipt: Receipt
+    paid: tuple[PiecePaid, ...]
+    skipped: tuple[PieceSkipped, ...]
+
+    @property
+    def cents(self) -> int:
+        return sum(p.cents for p in self.paid)
+
+    @classmethod
+    def of(cls, receipt: Receipt) -> ClaimManyResult:
+        """Read the Claimed and ClaimSkipped events of a claimMany receipt."""
+        paid = tuple(
+            PiecePaid(int(e.args["tokenId"]), to_checksum_address(e.args["holder"]), int(e.args["cents"]),
+                      bool(e.args["settled"]))
+            for e in receipt.events_named("Claimed")
+        )  # fmt: skip
+        decoder = default_decoder()
+        skipped = tuple(
+            PieceSkipped(int(e.args["tokenId"]), decoder.decode(bytes(e.args["reason"]), receipt.tx_hash))
+            for e in receipt.events_named("ClaimSkipped")
+        )
+        return cls(receipt, paid, skipped)
+
+
 class SettlementClient(_Client):
     """Client of one deployed Settlement contract."""
 
@@ -84,9 +138,16 @@ class SettlementClient(_Client):
 
     def approve(self, by: Sender, currency: str, units: int = MAX_UINT256) -> Receipt:
         """ERC-20 ``approve`` of the Settlement contract by ``by`` for ``units`` of ``currency``."""
+        return by.send(self.approve_request(currency, units))
+
+    def approve_request(self, currency: str, units: int = MAX_UINT256) -> TxRequest:
+        """The ERC-20 ``approve`` transaction of :meth:`approve` (to sign, journal, send)."""
         data = call_data("DemoStableToken", "approve(address,uint256)", self.address, units)
-        req = TxRequest(to_checksum_address(currency), data, label="approve settlement")
-        return by.send(req)
+        return TxRequest(to_checksum_address(currency), data, label="approve settlement")
+
+    def pay_request(self, payable_id: int, cents: int) -> TxRequest:
+        """The ``pay`` transaction of :meth:`pay` (to sign, journal, send)."""
+        return self.request("pay(uint256,uint64)", payable_id, cents, label=f"pay {cents} on payable {payable_id}")
 
     def open(self, by: Sender, payable_id: int) -> Receipt:
         """Register an accepted payable, fixing its grace period now (anyone may)."""
@@ -105,6 +166,18 @@ class SettlementClient(_Client):
     def claim_receipt(self, by: Sender, token_id: int) -> Receipt:
         """Like :meth:`claim`, returning the receipt (gas, events)."""
         return self._send(by, "claim(uint256)", token_id, label=f"claim {short_id(token_id)}")
+
+    def claim_many_request(self, token_ids: Sequence[int]) -> TxRequest:
+        """The ``claimMany`` transaction for ``token_ids`` (to sign, journal, send)."""
+        return self.request("claimMany(uint256[])", list(token_ids), label=f"claim {len(token_ids)} pieces")
+
+    def claim_many(self, by: Sender, token_ids: Sequence[int]) -> ClaimManyResult:
+        """Anyone ``by`` pays every listed piece what it is owed now, each to its holder, in one
+        transaction; a piece that cannot be paid now (frozen, holder frozen or refused by the
+        currency, nothing due, not matured) is skipped with its decoded reason and the rest
+        are paid. Gas is estimated, so a batch is never short of gas (the contract reverts the
+        whole batch rather than skip a piece for lack of gas)."""
+        return ClaimManyResult.of(by.send(self.claim_many_request(token_ids)))
 
     def owed_of(self, token_id: int) -> int:
         """What the piece's holder could claim now, in cents (0 before maturity)."""
@@ -217,8 +290,10 @@ class SettlementClient(_Client):
         status = self.status_of(payable_id)
         if not status.open:
             raise TransactionError(f"payable {payable_id} is not open in settlement yet: open it or pay first")
-        units: int = cents * 10 ** (status.currency_decimals - 2)
-        return units
+        return cents_to_units(cents, status.currency_decimals)
 
 
-__all__ = ["PayableSettlement", "RecourseInfo", "SettlementClient", "SettlementState"]
+__all__ = [
+    "ClaimManyResult", "PayableSettlement", "PiecePaid", "PieceSkipped", "RecourseInfo", "SettlementClient",
+    "SettlementState",
+]  # fmt: skip

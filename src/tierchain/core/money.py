@@ -18,6 +18,10 @@ Units = NewType("Units", int)
 
 _AMOUNT_RE: Final = re.compile(r"([0-9]+)(?:\.([0-9]+))?", re.ASCII)
 MAX_DECIMALS: Final = 77
+VALUE_DECIMALS: Final = 2
+"""Decimals of every value the token holds: cents (Solidity: contracts/lib/Cents.sol)."""
+MIN_CURRENCY_DECIMALS: Final = 2
+MAX_CURRENCY_DECIMALS: Final = 36
 UINT256_MAX: Final = 2**256 - 1
 UINT64_MAX: Final = 2**64 - 1
 
@@ -64,6 +68,16 @@ def parse_units(
 def parse_cents(text: object, *, name: str = "amount", allow_zero: bool = False) -> Units:
     """A 2-decimal amount (payable values are cents) that fits in uint64."""
     return parse_units(text, 2, name=name, allow_zero=allow_zero, maximum=UINT64_MAX)
+
+
+def cents_to_units(cents: int, decimals: int) -> Units:
+    """Currency units of ``cents``: ``cents * 10**(decimals - 2)``, as the contracts compute it
+    (``Cents.toUnits``); ``decimals`` 2..36."""
+    if not MIN_CURRENCY_DECIMALS <= decimals <= MAX_CURRENCY_DECIMALS:
+        raise AmountError(
+            f"a settlement currency has {MIN_CURRENCY_DECIMALS}..{MAX_CURRENCY_DECIMALS} decimals, not {decimals}"
+        )
+    return Units(cents * 10 ** (decimals - VALUE_DECIMALS))
 
 
 def format_units(value: int, decimals: int, *, grouping: bool = True) -> str:

@@ -30,8 +30,10 @@ import csv
 import io
 import json
 import random
+import secrets
+import shutil
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -46,8 +48,17 @@ from web3 import Web3
 from tierchain.audit import index as ix
 from tierchain.audit import report
 from tierchain.chain.abi import call_data
-from tierchain.chain.deployment import DAY, Deployment
-from tierchain.chain.local import advance_time
+from tierchain.chain.deployment import DAY, Deployment, genesis_hash
+from tierchain.chain.local import (
+    ChainKind,
+    advance_time,
+    chain_status,
+    connect,
+    dev_accounts,
+    free_port,
+    start_chain,
+    stop_chain,
+)
 from tierchain.chain.sender import Receipt, Sender
 from tierchain.clients.bundle import Contracts
 from tierchain.clients.contracts import PieceInfo
@@ -59,6 +70,7 @@ from tierchain.core.jsonsafe import js_safe
 from tierchain.core.money import discount_price, format_cents
 from tierchain.invoices import packages as invoices
 from tierchain.workflows.deploy import deploy_all
+from tierchain.workflows.journal import Journal, JournalError, Script
 
 DEMO_INVOICES: Final = 4_000
 TENOR_A_DAYS: Final = 90
@@ -127,6 +139,14 @@ class DemoResult:
         return sum(m.cents for m in self.moves if m.payer == name)
 
 
+def advance_to(w3: Web3, timestamp: int) -> None:
+    """Move a local chain's clock to ``timestamp`` unless it is there already (idempotent: a
+    resumed demo never moves time twice)."""
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    if now < timestamp:
+        advance_time(w3, timestamp - now)
+
+
 def credit_code(n: int) -> str:
     """A well-formed synthetic unified social credit code (18 characters)."""
     return f"9131000{n:010d}X"
@@ -181,8 +201,9 @@ def _cast(w3: Web3, accounts: Sequence[LocalAccount]) -> dict[str, Party]:
 class _Story:
     """The demo's state while it runs: the cast, the clients, the money ledger."""
 
-    def __init__(self, w3: Web3, cast: dict[str, Party], c: Contracts, console: Console) -> None:
+    def __init__(self, w3: Web3, cast: dict[str, Party], c: Contracts, console: Console, wf: Script) -> None:
         self.w3 = w3
+        self.wf = wf
         self.cast = cast
         self.c = c
         self.console = console
@@ -222,23 +243,22 @@ class _Story:
 
     # -- settlement ---------------------------------------------------------------------------
 
-    def claim(self, holder: Party, token_id: int) -> int:
-        payable_id = split_token_id(token_id).payable_id
-        receipt = self.c.settlement.claim_receipt(holder.sender, token_id)
-        cents = int(receipt.event("Claimed").args["cents"])
-        self.record("claim", payable_id, token_id, "settlement escrow", holder.name, cents, receipt)
-        return cents
-
-    def claim_all(self, payable_id: int) -> list[tuple[str, str, int, bool]]:
-        """Every live piece of the payable claims what it is owed now (its holder signs)."""
+    def claim_all(self, payable_id: int, round_name: str) -> list[tuple[str, str, int, bool]]:
+        """The operator pays every piece of the payable what it is owed now, each to its holder,
+        in one claimMany (the list of pieces is remembered: a re-run claims the same list)."""
+        owed = self.wf.remember(
+            f"claimable {round_name}",
+            lambda: [str(p.token_id) for p in self.c.token.pieces_of_payable(payable_id)
+                     if p.live and self.c.settlement.owed_of(p.token_id) > 0],
+        )  # fmt: skip
+        if not owed:
+            return []
+        result = self.c.settlement.claim_many(self.p("platform operator").sender, [int(t) for t in owed])
         rows = []
-        for piece in self.c.token.pieces_of_payable(payable_id):
-            if not piece.live or self.c.settlement.owed_of(piece.token_id) == 0:
-                continue
-            holder = self.cast[self.name(piece.owner)]
-            cents = self.claim(holder, piece.token_id)
-            burned = not self.c.token.piece_of(piece.token_id).live
-            rows.append((short_id(piece.token_id), holder.name, cents, burned))
+        for paid in result.paid:
+            name = self.name(paid.holder)
+            self.record("claim", payable_id, paid.token_id, "settlement escrow", name, paid.cents, result.receipt)
+            rows.append((short_id(paid.token_id), name, paid.cents, paid.settled))
         return rows
 
     def claims_table(self, title: str, rows: list[tuple[str, str, int, bool]]) -> None:
@@ -258,12 +278,44 @@ def run_demo(
     home: Path | None = None,
     invoice_count: int = DEMO_INVOICES,
     report_dir: Path | None = None,
+    journal: Journal | None = None,
+    workflow_id: str = "demo",
 ) -> DemoResult:
     """Run the whole demo story on the local chain ``w3`` with ``accounts`` (at least 14 funded
     local accounts); write the audit report and pictures to ``report_dir`` (default
-    ``<home>/demo-report``)."""
+    ``<home>/demo-report``).
+
+    The story is a journaled :class:`~tierchain.workflows.journal.Script` (``journal``, default
+    ``<home>/journal/journal.sqlite``): every transaction of every party is recorded before it
+    is sent, and what the story reads and later depends on is remembered. Killed anywhere, the
+    same call with the same ``workflow_id`` on the same chain replays what was done (never
+    signing it again) and goes on, to the same report."""
     console = out or Console()
-    cast = _cast(w3, accounts)
+    journal = journal or Journal((home or Path(".tierchain")) / "journal" / "journal.sqlite")
+    workflow_id = _demo_id(journal, workflow_id, genesis_hash(w3))
+    with Script.open(workflow_id, w3, journal=journal, kind="demo", params={"invoice_count": invoice_count}) as wf:
+        if wf.resumed:
+            console.print(f"[bold]resuming[/] the demo recorded in {journal.path}: done steps are replayed, not sent")
+        cast = {n: replace(p, sender=wf.journaled(p.sender)) for n, p in _cast(w3, accounts).items()}
+        return _story(w3, wf, cast, console, home, invoice_count, report_dir)
+
+
+def _demo_id(journal: Journal, workflow_id: str, genesis: str) -> str:
+    """``workflow_id`` if it is new or an unfinished demo on this chain (to resume), else the
+    first free ``<id>-2``, ``<id>-3``, ...: a finished demo, or one on another chain, is history."""
+    candidate, n = workflow_id, 1
+    while True:
+        record = journal.find(candidate)
+        if record is None or (record.status != "done" and record.genesis_hash == genesis):
+            return candidate
+        n += 1
+        candidate = f"{workflow_id}-{n}"
+
+
+def _story(
+    w3: Web3, wf: Script, cast: dict[str, Party], console: Console, home: Path | None, invoice_count: int,
+    report_dir: Path | None,
+) -> DemoResult:  # fmt: skip
     admin, op, core = cast["platform admin"], cast["platform operator"], cast["core enterprise"]
     t1, t2a, t2b = cast["tier-1 supplier"], cast["tier-2 supplier A"], cast["tier-2 supplier B"]
     a1, a2, b1 = (cast[f"tier-3 workshop {n}"] for n in ("A1", "A2", "B1"))
@@ -276,7 +328,7 @@ def run_demo(
     # 1. deploy, wire, admit --------------------------------------------------------------------
     deployment = deploy_all(w3, admin.sender, op.address, home=home)
     c = Contracts.at(w3, deployment)
-    s = _Story(w3, cast, c, console)
+    s = _Story(w3, cast, c, console, wf)
     console.print(
         f"deployed: Membership {deployment.membership}, InvoiceRegistry {deployment.registry}, "
         f"RequestRelay {deployment.relay}, PayableToken {deployment.token}, FinancingDesk "
@@ -292,7 +344,13 @@ def run_demo(
 
     # 2. invoices → package → two payables ------------------------------------------------------
     s.step = "package"
-    package = invoices.build_package(synthetic_invoices(invoice_count, seller=credit_code(3), buyer=credit_code(2)))
+    # The invoices' salts come from a seed drawn once and remembered: a resumed demo rebuilds the
+    # very package it registered.
+    seed = bytes.fromhex(str(wf.remember("invoice salt seed", lambda: secrets.token_hex(32))))
+    salts = [bytes(h(seed + i.to_bytes(4, "big"))) for i in range(invoice_count)]
+    package = invoices.build_package(
+        synthetic_invoices(invoice_count, seller=credit_code(3), buyer=credit_code(2)), salts
+    )
     c.registry.register_package(
         core.sender,
         package.root,
@@ -307,7 +365,7 @@ def run_demo(
     )
     face_a = package.total_cents * 6 // 10  # rounded down; B takes the rest of the package
     face_b = package.total_cents - face_a
-    now = s.now()
+    now = int(wf.remember("now", s.now))
     pid_a, issued_a = c.token.issue(
         core.sender,
         t1.address,
@@ -354,12 +412,18 @@ def run_demo(
         "split A down three tiers (one split signed by the tier-2 supplier and relayed), moved "
         "value, merged two pieces; split B to tier 2 and tier 3"
     )
-    rejected = ""
-    try:
-        c.token.split(a1.sender, a_a1, b1.address, 50)
-    except ContractRevert as exc:
-        rejected = str(exc)
-        console.print(f"[yellow]refused as expected[/]: a 0.50 split -> {exc}")
+
+    def refused() -> str:
+        """A 0.50 split (below the minimum piece), simulated: the chain refuses it."""
+        try:
+            a1.sender.estimate_gas(c.token.request("transferFrom(uint256,address,uint256)", a_a1, b1.address, 50))
+        except ContractRevert as exc:
+            return str(exc)
+        return ""
+
+    rejected = str(wf.remember("refused split", refused))
+    if rejected:
+        console.print(f"[yellow]refused as expected[/]: a 0.50 split -> {rejected}")
 
     # 4. money in place: eCNY for the payers, allowances ----------------------------------------
     s.step = "funding"
@@ -372,11 +436,11 @@ def run_demo(
     for party in (core, guarantor, t2b):
         c.settlement.approve(party.sender, deployment.currency)
     parties = list(cast.values())
-    before = {p.name: c.currency.balance_of(p.address) // unit for p in parties}
+    before = wf.remember("balances before", lambda: {p.name: c.currency.balance_of(p.address) // unit for p in parties})
 
     # 5. financing ------------------------------------------------------------------------------
     s.step = "financing"
-    a1_value = c.token.balance_of(a_a1)
+    a1_value = int(wf.remember("a1 value", lambda: c.token.balance_of(a_a1)))
     offer1 = Offer.at_rate(bank.address, a_a1, a1_value, BANK_RATE_BPS, deadline=s.now() + DAY, seller=a1.address)
     signed1 = c.desk.sign(bank.account, offer1)
     take_data = call_data("FinancingDesk", f"take({OFFER_TUPLE},bytes)", offer1.as_tuple(), signed1.signature)
@@ -402,7 +466,7 @@ def run_demo(
         f"a year for {format_cents(int(fin1['price']))}: the workshop signed, the operator relayed, "
         "piece and payment moved in one transaction"
     )
-    part = c.token.balance_of(b_t2b) // 2
+    part = int(wf.remember("factor part", lambda: c.token.balance_of(b_t2b) // 2))
     offer2 = Offer.fixed(
         factor.address, b_t2b, part, part * 98 // 100, deadline=s.now() + DAY, seller=t2b.address, recourse=True
     )
@@ -438,19 +502,19 @@ def run_demo(
 
     # 7. maturity of B, overdue, guarantee, recourse -------------------------------------------
     s.step = "payable B"
-    advance_time(w3, max(0, (issued_b >> 96) - s.now()))
+    advance_to(w3, issued_b >> 96)
     part_b = face_b // 5
     receipt = c.settlement.pay(core.sender, pid_b, part_b)
     s.record("payment", pid_b, 0, core.name, "settlement escrow", part_b, receipt)
     console.print(f"B matured; {core.name} paid only {format_cents(part_b)} (20 %)")
     grace = c.settlement.status_of(pid_b).grace_seconds
-    advance_time(w3, grace + 1)
+    advance_to(w3, (issued_b >> 96) + grace + 1)
     c.settlement.mark_overdue(cast["auditor"].sender, pid_b)
     console.print(f"after the {grace // DAY}-day grace period the auditor marked B overdue")
     receipt = c.settlement.guarantor_pay(guarantor.sender, pid_b, face_b // 2)
     s.record("guarantee payment", pid_b, 0, guarantor.name, "settlement escrow", face_b // 2, receipt)
     console.print(f"{guarantor.name} paid its {format_cents(face_b // 2)} into escrow")
-    s.claims_table("B: claims after the debtor's 20 % and the guarantor's 50 %", s.claim_all(pid_b))
+    s.claims_table("B: claims after the debtor's 20 % and the guarantor's 50 %", s.claim_all(pid_b, "B"))
     uncovered = c.settlement.exercise_recourse(factor.sender, b_factor)
     console.print(
         f"{factor.name} exercised recourse on {short_id(b_factor)} against {t2b.name}: "
@@ -470,13 +534,13 @@ def run_demo(
 
     # 8. maturity of A: pro-rata claims, the rest paid, final claims ---------------------------
     s.step = "payable A"
-    advance_time(w3, max(0, (issued_a >> 96) - s.now()))
-    s.claims_table("A at maturity: pro-rata claims on the 40 % paid early", s.claim_all(pid_a))
+    advance_to(w3, issued_a >> 96)
+    s.claims_table("A at maturity: pro-rata claims on the 40 % paid early", s.claim_all(pid_a, "A early"))
     rest = face_a - early
     receipt = c.settlement.pay(core.sender, pid_a, rest)
     s.record("payment", pid_a, 0, core.name, "settlement escrow", rest, receipt)
     console.print(f"{core.name} paid the remaining {format_cents(rest)} of A")
-    s.claims_table("A paid in full: final claims (pieces burned)", s.claim_all(pid_a))
+    s.claims_table("A paid in full: final claims (pieces burned)", s.claim_all(pid_a, "A final"))
 
     # 9. the record: positions, payouts, report, pictures --------------------------------------
     after = {p.name: c.currency.balance_of(p.address) // unit for p in parties}
@@ -504,6 +568,55 @@ def run_demo(
     result.report_files = write_report(w3, result, out_dir, home=home)
     console.print("audit report: " + ", ".join(str(p) for p in result.report_files))
     return result
+
+
+def demo_session(
+    kind: ChainKind,
+    home: Path,
+    out_dir: Path,
+    console: Console,
+    *,
+    port: int | None = None,
+    invoice_count: int = DEMO_INVOICES,
+) -> DemoResult:
+    """``tierchain demo``: run the demo on its own local chain kept in ``home``, and stop it.
+
+    If the previous demo in ``home`` did not finish (killed, or stopped by an error), its chain
+    (still running, or restarted from its state) and its journal are taken up again and the
+    story resumes where it stopped; otherwise ``home`` is cleared and the story starts on a fresh
+    chain. Either way the report in ``out_dir`` is this run's."""
+    journal_path = home / "journal" / "journal.sqlite"
+    unfinished = False
+    if journal_path.is_file():
+        journal = Journal(journal_path)
+        record = journal.find("demo")
+        journal.close()
+        unfinished = record is not None and record.status != "done"
+    if unfinished:
+        running = chain_status(home)
+        if running is None:
+            console.print(f"restarting the {kind} chain of the unfinished demo (state in {home}) ...")
+            running = start_chain(kind, port or free_port(), home)
+        url = running.url
+    else:
+        if home.exists():
+            shutil.rmtree(home)
+        console.print(f"starting {kind} (state in {home}) ...")
+        url = start_chain(kind, port or free_port(), home).url
+    try:
+        w3 = connect(url)
+        try:
+            return run_demo(w3, dev_accounts(), console, home=home, invoice_count=invoice_count, report_dir=out_dir,
+                            journal=Journal(journal_path))  # fmt: skip
+        except JournalError as exc:
+            if not unfinished:
+                raise
+            console.print(f"[yellow]the unfinished demo cannot be resumed[/] ({exc}); starting afresh")
+    finally:
+        stop_chain(home)
+        console.print(f"{kind} stopped")
+    shutil.rmtree(home)
+    return demo_session(kind, home, out_dir, console, port=port, invoice_count=invoice_count)
 
 
 def _settlement_doc(c: Contracts, payable_id: int) -> dict[str, Any]:
@@ -607,8 +720,29 @@ def print_money(console: Console, result: DemoResult) -> None:
 
 def write_report(w3: Web3, result: DemoResult, out_dir: Path, *, home: Path | None = None) -> list[Path]:
     """Index the deployment's events (the auditor's view) and write ``report.json``,
-    ``ledger.csv``, ``positions.csv`` and ``provenance-<payable>.svg`` to ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ``ledger.csv``, ``positions.csv`` and ``provenance-<payable>.svg`` to ``out_dir``.
+
+    The report is built in a fresh directory beside ``out_dir`` and then put in its place (the
+    previous report removed): ``out_dir`` always holds one whole report, the last run's, and
+    its index is never a previous chain's."""
+    out_dir = out_dir.resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    building = out_dir.with_name(f".{out_dir.name}.building")
+    old = out_dir.with_name(f".{out_dir.name}.old")
+    for leftover in (building, old):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    building.mkdir()
+    files = _write_report_files(w3, result, building)
+    if out_dir.exists():
+        out_dir.rename(old)
+    building.rename(out_dir)
+    if old.exists():
+        shutil.rmtree(old)
+    return [out_dir / f.name for f in files]
+
+
+def _write_report_files(w3: Web3, result: DemoResult, out_dir: Path) -> list[Path]:
     db = ix.Index(out_dir / "index.sqlite")
     try:
         stats = ix.Indexer.for_deployment(w3, result.deployment, db).sync()
@@ -683,4 +817,4 @@ def write_report(w3: Web3, result: DemoResult, out_dir: Path, *, home: Path | No
         db.close()
 
 
-__all__ = ["DEMO_INVOICES", "DemoResult", "run_demo", "synthetic_invoices", "write_report"]
+__all__ = ["DEMO_INVOICES", "DemoResult", "demo_session", "run_demo", "synthetic_invoices", "write_report"]

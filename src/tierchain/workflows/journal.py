@@ -232,6 +232,32 @@ class Journal:
             raise UnknownWorkflowError(f"no workflow {workflow_id!r} in {self.path}{hint}")
         return _workflow_record(row)
 
+    def find(self, workflow_id: str) -> WorkflowRecord | None:
+        """The workflow's header, or None if the journal has no such id."""
+        row = self._db.execute("SELECT * FROM workflows WHERE id=?", (workflow_id,)).fetchone()
+        return None if row is None else _workflow_record(row)
+
+    def set_step_names(self, workflow_id: str, step_names: Sequence[str]) -> None:
+        """Record the step order of a script as it grows (a script defines steps as it runs)."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE workflows SET step_names=?, updated_at=? WHERE id=?",
+                (json.dumps(list(step_names)), time.time(), workflow_id),
+            )
+
+    def record_value(self, workflow_id: str, index: int, name: str, stage: int, value: Any) -> None:
+        """Record a script's remembered value (a step without a transaction) as done."""
+        now = time.time()
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO steps (workflow_id, idx, name, stage, status, output, updated_at) VALUES (?,?,?,?,?,?,?)",
+                (workflow_id, index, name, stage, "done", json.dumps(value, sort_keys=True), now),
+            )
+            db.execute(
+                "INSERT INTO events (workflow_id, step, at, what, detail) VALUES (?,?,?,?,?)",
+                (workflow_id, name, now, "remembered", None),
+            )
+
     def workflows(self) -> list[WorkflowRecord]:
         rows = self._db.execute("SELECT * FROM workflows ORDER BY created_at, id").fetchall()
         return [_workflow_record(r) for r in rows]
@@ -708,6 +734,324 @@ def _known(w3: Web3, tx_hash: str) -> bool:
 def _brief(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+
+
+# ---------------------------------------------------------------------------- scripts
+
+
+TxBuild = TxRequest | Callable[[], TxRequest]
+"""What a script step sends: a request, or a function that builds it (called only when the step
+has to be signed, i.e. never on a re-run that finds it recorded)."""
+
+
+class Script(Workflow):
+    """A journaled workflow written as an ordinary Python script: steps are declared as the
+    script runs them, and each returns its output.
+
+    ::
+
+        with Script.open("month-end-2026-11", w3) as wf:
+            rows = wf.remember("rows", lambda: read_rows("payouts.csv"))   # fixed on the 1st run
+            pid = wf.send("issue", core, lambda: token.request(...), output=payable_id_of)
+            wf.send("accept", supplier, lambda: token.request("accept(uint256)", pid))
+
+    Re-running the script with the same id (after a crash, a kill, an outage) replays it: a step
+    whose transaction is recorded is never signed again (done: its output is read again from its
+    receipt; in flight: waited for; unknown to the node: the same bytes re-sent), a remembered
+    value is returned as recorded, and the first step not yet recorded is signed then. The
+    script must call its steps in the same order with the same names on every run (make what
+    they depend on deterministic with :meth:`remember`); a step recorded under another name at
+    that position stops the run (:class:`JournalError`). ``params`` are recorded on the first
+    run and must be equal on every re-run (put there what identifies the job: a CSV's hash)."""
+
+    def __init__(
+        self,
+        journal: Journal,
+        workflow_id: str,
+        w3: Web3,
+        *,
+        kind: str = "script",
+        params: Mapping[str, Any] | None = None,
+        estimate: Estimate = "each",
+        on_phase: PhaseHook | None = None,
+        retry_failed: bool = False,
+    ) -> None:
+        super().__init__(journal, workflow_id, w3, kind=kind, params=params, estimate=estimate, on_phase=on_phase)
+        self.retry_failed = retry_failed
+        self.resumed = False  # True when the id was already in the journal
+        self._names: list[str] = []  # declared by this run, in call order
+        self._index: dict[str, int] = {}  # declared name -> journal index
+        self._records: dict[int, StepRecord] = {}
+        self._by_name: dict[str, StepRecord] = {}
+        self._saved_names: list[str] = []
+        self._next_index = 0
+        self._tx_seq = 0
+
+    @classmethod
+    def open(
+        cls,
+        workflow_id: str,
+        w3: Web3,
+        *,
+        journal: Journal | None = None,
+        kind: str = "script",
+        params: Mapping[str, Any] | None = None,
+        estimate: Estimate = "each",
+        retry_failed: bool = False,
+    ) -> Script:
+        """Start the workflow ``workflow_id``, or continue it if the journal has it (the
+        default journal: ``<TIERCHAIN_HOME>/journal/journal.sqlite``)."""
+        script = cls(journal or Journal(), workflow_id, w3, kind=kind, params=params, estimate=estimate,
+                     retry_failed=retry_failed)  # fmt: skip
+        script.start()
+        return script
+
+    def start(self) -> Script:
+        """Create the journal record, or check the recorded one (kind, params, chain) and load
+        its steps."""
+        try:
+            chain_id = int(self.w3.eth.chain_id)
+            genesis = genesis_hash(self.w3)
+        except Exception as exc:
+            raise self._interrupted("", exc) from None
+        record = self.journal.find(self.id)
+        if record is None:
+            rpc = str(getattr(self.w3.provider, "endpoint_uri", "") or "")
+            self.journal.create(self.id, self.kind, self.params, chain_id, genesis, rpc, [])
+        else:
+            self.resumed = True
+            if record.kind != self.kind:
+                raise JournalError(f"workflow {self.id!r} is a {record.kind!r} workflow, not {self.kind!r}")
+            if json.loads(json.dumps(self.params, sort_keys=True, default=str)) != record.params:
+                raise JournalError(
+                    f"workflow {self.id!r} was started with other parameters ({record.params}); "
+                    f"now {self.params}: pick a new id for a new job"
+                )
+            if chain_id != record.chain_id:
+                raise ChainIdMismatchError(
+                    f"workflow {self.id!r} runs on chain {record.chain_id}; the node is chain {chain_id}"
+                )
+            if genesis != record.genesis_hash:
+                raise JournalError(
+                    f"workflow {self.id!r} was recorded on another chain with id {chain_id} "
+                    "(different genesis block): its transactions cannot be resumed here"
+                )
+        self._records = {r.index: r for r in self.journal.steps(self.id)}
+        self._by_name = {r.name: r for r in self._records.values()}
+        self._next_index = max(self._records, default=-1) + 1
+        self._saved_names = list(self.journal.workflow(self.id).step_names)
+        self.journal.set_status(self.id, "running")
+        return self
+
+    def __enter__(self) -> Script:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        if exc is None:
+            self.finish()
+        elif self.journal.workflow(self.id).status == "running":  # not recorded by a failed step
+            self.journal.set_status(
+                self.id, "interrupted", str(exc) if isinstance(exc, TierchainError) else _brief(exc)
+            )
+
+    def finish(self) -> None:
+        """Mark the workflow done (the context manager does it when the block ends normally)."""
+        self.journal.set_status(self.id, "done")
+
+    # -- steps ------------------------------------------------------------------------------
+
+    @property
+    def step_names(self) -> list[str]:
+        return list(self._names)
+
+    def _declare(self, names: Sequence[str]) -> list[int]:
+        """Give each new step its journal index: the recorded one for a step recorded on an
+        earlier run (identity is the name), else the next free one."""
+        indexes = []
+        for name in names:
+            if not name or ":" in name or name in self._index:
+                raise UsageError(f"step name {name!r} is empty, has ':' or is used twice")
+            rec = self._by_name.get(name)
+            if rec is not None:
+                index = rec.index
+            else:
+                index = self._next_index
+                self._next_index += 1
+            self._index[name] = index
+            self._names.append(name)
+            indexes.append(index)
+        ordered = sorted(self._index, key=self._index.__getitem__)
+        if ordered != self._saved_names:
+            self.journal.set_step_names(self.id, ordered)
+            self._saved_names = ordered
+        return indexes
+
+    def _unreplayed(self) -> list[str]:
+        """Recorded steps this run has not reached yet."""
+        return [n for n in self._by_name if n not in self._index]
+
+    def remember(self, name: str, compute: Callable[[], Any]) -> Any:
+        """A value computed once, on the first run, and recorded (JSON): re-runs get the
+        recorded value without calling ``compute``. Use it for whatever later steps depend on
+        and might change meanwhile (the pieces to claim, the time, a file's rows)."""
+        rec = self._by_name.get(name)
+        if rec is None and self._unreplayed():
+            raise JournalError(
+                f"workflow {self.id!r}: the script now remembers {name!r}, which was never recorded, "
+                f"before the recorded steps {self._unreplayed()[:3]}: the script changed; not continuing"
+            )
+        index = self._declare([name])[0]
+        if rec is not None and rec.tx_hash is None and rec.status == "done":
+            value = rec.output
+        else:
+            self._phase(name, "before_sign")
+            value = json.loads(json.dumps(compute(), sort_keys=True, default=str))
+            self.journal.record_value(self.id, index, name, len(self.stages), value)
+            self._phase(name, "after_receipt")
+        self.outputs[name] = value
+        return value
+
+    def send(
+        self, name: str, by: Sender, request: TxBuild, *, output: Callable[[Receipt], Any] | None = None,
+        inputs: Mapping[str, Any] | None = None,
+    ) -> Any:  # fmt: skip
+        """One step: sign ``request`` as ``by``, record it, send it, wait; returns
+        ``output(receipt)`` (None without ``output``). On a re-run the recorded transaction is
+        used instead (never signed again)."""
+        return self.send_all([self.step_of(name, by, request, output=output, inputs=inputs)])[0]
+
+    @staticmethod
+    def step_of(
+        name: str, by: Sender, request: TxBuild, *, output: Callable[[Receipt], Any] | None = None,
+        inputs: Mapping[str, Any] | None = None,
+    ) -> Step:  # fmt: skip
+        """A :class:`Step` for :meth:`send_all` from a request or a no-argument builder."""
+        build: Callable[[Outputs], TxRequest]
+        if isinstance(request, TxRequest):
+            fixed = request
+            build = lambda _o: fixed  # noqa: E731
+        else:
+            builder = request
+            build = lambda _o: builder()  # noqa: E731
+        return Step(name, by, build, output, dict(inputs or {}))
+
+    def send_all(self, steps: Sequence[Step]) -> list[Any]:
+        """Independent steps as one stage: signed, recorded in one commit, broadcast together,
+        receipts awaited together; returns their outputs in order."""
+        if not steps:
+            return []
+        indexes = self._declare([s.name for s in steps])
+        self.stages.append(list(steps))
+        indexed = list(zip(indexes, steps, strict=True))
+        try:
+            fresh = [s for s in steps if s.name not in self._by_name]
+            if fresh and self._unreplayed():
+                # A new step before recorded ones were reached: the script took another path.
+                # Simulate first: a step the chain refuses (an expected revert the script
+                # catches) was refused on the first run too and is not a change.
+                for step in fresh:
+                    step.by.estimate_gas(step.build(self.outputs))
+                raise JournalError(
+                    f"workflow {self.id!r}: the script now runs {fresh[0].name!r}, which was never "
+                    f"recorded, before the recorded steps {self._unreplayed()[:3]}: the script "
+                    "changed; not continuing"
+                )
+            self._run_stage(len(self.stages) - 1, indexed, self._records, self.retry_failed)
+        except (ContractRevert, TransactionFailedError) as exc:
+            if exc.tx_hash is None:  # refused by the simulation: nothing was signed or recorded
+                self._forget(steps)
+            else:
+                self.journal.set_status(self.id, "failed", str(exc))
+            raise
+        except (WorkflowInterruptedError, NonceError, JournalError, UsageError) as exc:
+            self.journal.set_status(self.id, "interrupted", str(exc))
+            raise
+        except TierchainError as exc:
+            self.journal.set_status(self.id, "interrupted", str(exc))
+            raise
+        except Exception as exc:  # the node went away, a timeout, a socket broke, ...
+            interrupted = self._interrupted(steps[0].name, exc)
+            self.journal.set_status(self.id, "interrupted", str(interrupted))
+            raise interrupted from None
+        return [self.outputs.get(s.name) for s in steps]
+
+    def journaled(self, sender: Sender) -> Sender:
+        """A Sender for the same key whose every ``send``/``send_many``/``deploy`` is a step of
+        this script, named by its place in the script and its label's first word (``007 split``): hand it
+        to library code (clients, ``deploy_all``) to make that code resumable unchanged, as long
+        as it sends the same transactions in the same order on every run."""
+        return JournaledSender(self, sender)
+
+    def _next_tx_name(self, label: str) -> str:
+        # The label's first word only ("split", "relay", "deploy"): the rest may hold what a
+        # re-run reads anew (a relay nonce, an offer's hash) and must not make names differ.
+        self._tx_seq += 1
+        words = label.replace(":", " ").split()
+        return f"{self._tx_seq:03d} {words[0][:40] if words else 'transaction'}"
+
+    def send_receipts(self, by: Sender, requests: Sequence[TxRequest]) -> list[Receipt]:
+        """Journaled sends of ``requests`` (one stage) returning their receipts."""
+        got: dict[str, Receipt] = {}
+        steps = []
+        for req in requests:
+            name = self._next_tx_name(req.label)
+
+            def keep(r: Receipt, name: str = name) -> None:
+                got[name] = r
+
+            def build(_o: Outputs, req: TxRequest = req) -> TxRequest:
+                return req
+
+            steps.append(Step(name, by, build, keep, {}))
+        self.send_all(steps)
+        return [got[s.name] for s in steps]
+
+    def _index_of(self, step: Step) -> int:
+        return self._index[step.name]
+
+    def _forget(self, steps: Sequence[Step]) -> None:
+        """Undo the declaration of steps that were refused before signing (a script may catch
+        an expected revert and go on: the refused step takes no place in the journal)."""
+        if any(s.name in self._by_name for s in steps):
+            return
+        for step in steps:
+            del self._index[step.name]
+            self._names.remove(step.name)
+        self._next_index = max([*self._index.values(), *(r.index for r in self._by_name.values()), -1]) + 1
+        self.stages.pop()
+
+    def _interrupted(self, step: str, exc: BaseException) -> WorkflowInterruptedError:
+        cause = str(exc) if isinstance(exc, TierchainError) else _brief(exc)
+        return WorkflowInterruptedError(
+            f"workflow {self.id!r} stopped at step {step!r}: {cause}. Its signed steps are "
+            f"recorded in {self.journal.path}; run the script again with the same id once the "
+            "node answers (recorded transactions are re-sent as the same bytes, never signed anew)",
+            self.id, step, getattr(exc, "tx_hash", None),
+        )  # fmt: skip
+
+    def run(self) -> Outputs:
+        raise UsageError("a Script runs as the script calls send(); there is nothing to run()")
+
+    def resume(self, *, retry_failed: bool = False) -> Outputs:
+        raise UsageError(f"a script workflow resumes by running the script again with the id {self.id!r}")
+
+
+class JournaledSender(Sender):
+    """A Sender whose sends are steps of a :class:`Script` (see :meth:`Script.journaled`)."""
+
+    def __init__(self, script: Script, base: Sender) -> None:
+        super().__init__(
+            base.w3, base.account, timeout=base.timeout, poll_interval=base.poll_interval,
+            confirmations=base.confirmations, gas_multiplier=base.gas_multiplier,
+            priority_fee=base.priority_fee,
+        )  # fmt: skip
+        self.script = script
+
+    def send(self, req: TxRequest) -> Receipt:
+        return self.script.send_receipts(self, [req])[0]
+
+    def send_many(self, reqs: Sequence[TxRequest], *, estimate: Estimate = "each") -> list[Receipt]:
+        return self.script.send_receipts(self, list(reqs))
 
 
 # ---------------------------------------------------------------------------- registered kinds

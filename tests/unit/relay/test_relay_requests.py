@@ -7,7 +7,7 @@ import brownie
 
 from tests.conftest import CENTS, MIN_PIECE, err
 from tierchain.chain.abi import call_data
-from tierchain.clients.requests import AcceptPayable, Call, MoveValue, SplitPiece, TransferPiece
+from tierchain.clients.requests import AcceptPayable, Call, MoveValue, PayoutPiece, SplitPiece, TransferPiece
 
 
 def _th(kind: type) -> str:
@@ -185,3 +185,40 @@ def test_core_enterprise_issues_through_a_call(
     tx = relay.relayCall(request.abi_tuple(), sign(request), {"from": operator})
     assert tx.events["PayableIssued"]["debtor"] == core
     assert token.payableOf(tx.events["PayableIssued"]["payableId"])[0] == core
+
+
+def test_payout_piece_relayed_with_one_signature(relay, token, issue, suppliers, operator, sign, deadline):
+    """One signature pays a whole batch; the struct hash is EIP-712's (arrays hashed as the
+    concatenation of their 32-byte words), so the Python digest and the relay agree."""
+    s1 = suppliers[0]
+    _, first = issue(face=1_000 * CENTS)
+    receivers = [suppliers[1].address, suppliers[2].address, suppliers[3].address]
+    values = [100 * CENTS, 200 * CENTS, 300 * CENTS]
+    request = PayoutPiece(s1.address, first, receivers, values, 0, deadline)
+    assert relay.hashTypedData(request.struct_hash()) == "0x" + request.digest(relay_domain(relay)).hex()
+    balance = s1.balance()
+    tx = relay.payoutPiece(request.abi_tuple(), sign(request), {"from": operator})
+    new_first = tx.return_value
+    assert [token.ownerOf(new_first + i) for i in range(3)] == receivers
+    assert [token.balanceOf["uint256"](new_first + i) for i in range(3)] == values
+    assert token.balanceOf["uint256"](first) == 400 * CENTS
+    _relayed(tx, s1, PayoutPiece, 0, token)
+    assert relay.nonces(s1) == 1 and s1.balance() == balance
+
+
+def test_payout_piece_signature_covers_every_receiver_and_value(relay, issue, suppliers, operator, sign, deadline):
+    s1 = suppliers[0]
+    _, first = issue(face=1_000 * CENTS)
+    signed = PayoutPiece(s1.address, first, [suppliers[1].address], [100 * CENTS], 0, deadline)
+    changed = PayoutPiece(s1.address, first, [suppliers[2].address], [100 * CENTS], 0, deadline)
+    with brownie.reverts(err("RelayBadSignature", s1)):
+        relay.payoutPiece(changed.abi_tuple(), sign(signed), {"from": operator})
+    more = PayoutPiece(s1.address, first, [suppliers[1].address], [200 * CENTS], 0, deadline)
+    with brownie.reverts(err("RelayBadSignature", s1)):
+        relay.payoutPiece(more.abi_tuple(), sign(signed), {"from": operator})
+
+
+def relay_domain(relay):
+    from tierchain.clients.requests import Domain
+
+    return Domain(chain_id=brownie.chain.id, verifying_contract=relay.address)
