@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
             report.add(f"gas.payout:n={n}", measured[n], "gas")
             if n > 1:
                 report.add(f"gas.payout_per_extra_receiver:n={n}", round((measured[n] - one) / (n - 1)), "gas")
-        report.add("gas.payout:largest_n_under_30m", largest, "receivers")
+        report.add("count.payout_max_receivers:block_gas=30000000", largest, "receivers")
         report.print()
         print(f"wrote {report.write()}")
     finally:

@@ -1,7 +1,7 @@
 """Stateful property test of the payable token against a Python model.
 
-Random sequences of issue, accept, split, value moves, whole transfers, merges, suspensions and
-reinstatements; after every step:
+Random sequences of issue, accept, split, batch payouts, value moves, whole transfers, merges,
+suspensions and reinstatements; after every step:
 1. per payable, the values of its live pieces add up to its face value (value is conserved);
 2. value never crosses payables (every piece's slot is its payable, and 1 holds per payable);
 3. only a member that can receive gets a piece: active, and holding a holder role (supplier,
@@ -177,6 +177,33 @@ class PayableMachine(RuleBasedStateMachine):
         if ok:
             self.pieces[tx.return_value] = (payable_id, to)
             if amount == balance:
+                del self.pieces[token_id]
+
+    @rule(pick=pick, receivers=st.lists(st.tuples(who, amount), min_size=1, max_size=4))
+    def rule_payout(self, pick: int, receivers: list[tuple[int, int]]) -> None:
+        """A batch payout is all or nothing and ends as the same splits one by one would."""
+        token_id = self._piece(pick)
+        if token_id is None:
+            return
+        payable_id, owner = self.pieces[token_id]
+        to = [self.people[w] for w, _ in receivers]
+        values = [v for _, v in receivers]
+        balance = self.token.balanceOf["uint256"](token_id)
+        tx = self._try(self.token.payout, token_id, to, values, {"from": owner})
+        total = sum(values)
+        ok = (
+            payable_id not in self.pending
+            and all(self._can_receive(t) for t in to)
+            and all(v >= 100 for v in values)
+            and total <= balance
+            and (balance - total == 0 or balance - total >= 100)
+        )
+        assert isinstance(tx, VirtualMachineError) != ok, getattr(tx, "revert_msg", tx)
+        if ok:
+            first = tx.return_value
+            for i, receiver in enumerate(to):
+                self.pieces[first + i] = (payable_id, receiver)
+            if total == balance:
                 del self.pieces[token_id]
 
     @rule(pick=pick, who=who, amount=amount)
