@@ -80,6 +80,7 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	solhint --disc $(SOL_LINTED)
+	$(BIN)/python toolchain/slither.py
 
 check: lint test
 
