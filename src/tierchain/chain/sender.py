@@ -171,6 +171,7 @@ class Sender:
         self.chain_id: int = chain_id_of(w3)
         self._gas_cap: int | None = None  # the block gas limit, read with the first fee quote
         self._latest: Mapping[str, Any] | None = None  # a latest block handed over by prime()
+        self._primed_balance: int | None = None  # the balance handed over by prime(), used once
         self._slot = _slot(self.chain_id, self.address)
         self._key = PrivateKey(bytes(account.key))
         self._fresh = True  # the nonce is taken from the chain before this Sender's first signature
@@ -196,10 +197,19 @@ class Sender:
             return self.resync_nonce()
         return n
 
-    def prime(self, *, latest_block: Mapping[str, Any] | None = None, nonce: int | None = None) -> None:
+    def prime(
+        self,
+        *,
+        latest_block: Mapping[str, Any] | None = None,
+        nonce: int | None = None,
+        balance: int | None = None,
+    ) -> None:
         """Hand over what the caller already read in this command (e.g. in the one batch of
         :mod:`tierchain.clients.rules`): the latest block (used once, for the next fee quote and
-        the gas cap) and the signer's pending nonce. Saves the round trips of reading them again."""
+        the gas cap), the signer's pending nonce and its balance (used once, by the funds check
+        before the next signature). Saves the round trips of reading them again."""
+        if balance is not None:
+            self._primed_balance = balance
         if latest_block is not None:
             self._latest = latest_block
             self._gas_cap = int(latest_block["gasLimit"])
@@ -530,7 +540,8 @@ class Sender:
         need = sum(g * price + r.value for r, g in zip(reqs, gas, strict=True))
         if need == 0:
             return
-        have = int(self.w3.eth.get_balance(self.address))
+        primed, self._primed_balance = self._primed_balance, None
+        have = primed if primed is not None else int(self.w3.eth.get_balance(self.address))
         if have < need:
             what = reqs[0].label or "the transaction" if len(reqs) == 1 else f"{len(reqs)} transactions"
             raise InsufficientFundsError(

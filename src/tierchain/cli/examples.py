@@ -93,7 +93,12 @@ EXAMPLES: Final[dict[str, str]] = {
     "journal show": "tierchain journal show w1",
     "journal run": "tierchain journal run lifecycle --id w1",
     "resume": "tierchain resume w1",
-    "batch": "tierchain batch --help",
+    "payables payout": "tierchain payables payout P1#1 --csv payouts.csv --dev-account 3",
+    "settlement claim-all": "tierchain settlement claim-all 1 --dev-account 1",
+    "admin status": "tierchain admin status --json",
+    "admin transfer": f"tierchain admin transfer {OP} --dev-account 0",
+    "admin accept": "tierchain admin accept --calldata-only --json",
+    "admin calldata": 'tierchain admin calldata relay "setTargetAllowed(address,bool)" ' + OP + " true",
     "serve": "tierchain serve",
 }
 

@@ -148,6 +148,7 @@ class View:
     payables: dict[int, PayableInfo] = field(default_factory=dict)
     pieces: dict[str, PieceInfo] = field(default_factory=dict)  # by PieceRef.text
     members: dict[ChecksumAddress, MemberInfo] = field(default_factory=dict)
+    balance: int | None = None  # the signer's ether, for the sender's funds check
 
     @property
     def now(self) -> int:
@@ -157,8 +158,14 @@ class View:
         return self.pieces[ref.text]
 
     def prime(self, sender: Sender) -> Sender:
-        """Hand the block and the nonce read here to ``sender`` (saves two round trips)."""
-        sender.prime(latest_block=self.block, nonce=self.nonce if sender.address == self._signer else None)
+        """Hand the block, the nonce and the balance read here to ``sender`` (saves three round
+        trips)."""
+        mine = sender.address == self._signer
+        sender.prime(
+            latest_block=self.block,
+            nonce=self.nonce if mine else None,
+            balance=self.balance if mine else None,
+        )
         return sender
 
     _signer: ChecksumAddress | None = None
@@ -198,6 +205,7 @@ def read(
     ]
     if signer_address is not None:
         calls.append(("eth_getTransactionCount", [signer_address, "pending"]))
+        calls.append(("eth_getBalance", [signer_address, "latest"]))
     calls += [token.view_call("payableOf(uint256)", p) for p in wanted_payables]
     known = [(ref, name) for ref, name in pieces if ref.token_id is not None]
     calls += [token.view_call("pieceOf(uint256)", ref.token_id) for ref, _ in known]
@@ -219,6 +227,8 @@ def read(
     if signer_address is not None:
         raw_nonce = next(answers)
         view.nonce = int(raw_nonce, 16) if isinstance(raw_nonce, str) else None
+        raw_balance = next(answers)
+        view.balance = int(raw_balance, 16) if isinstance(raw_balance, str) else None
     count: int | None = None
     for payable_id in wanted_payables:
         answer = next(answers)

@@ -96,7 +96,7 @@ def test_verify_ok_then_a_planted_difference_exits_9(
 
 def test_errors_have_exit_codes(synced: Path, runner: CliRunner, tmp_path: Path) -> None:
     unknown = runner.invoke(cli, ["query", "piece", "P99#1", "--db", str(synced)])
-    assert unknown.exit_code == 2 and "error: no piece P99#1" in unknown.output
+    assert unknown.exit_code == 20 and "error: no piece P99#1" in unknown.output
     missing = runner.invoke(cli, ["query", "totals", "--db", str(tmp_path / "none.sqlite")])
     assert missing.exit_code == 10 and "tierchain index sync" in missing.output
     bad_fmt = runner.invoke(cli, ["export", "positions", "--format", "xml", "--db", str(synced)])
