@@ -32,7 +32,7 @@ import json
 import random
 import secrets
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -562,10 +562,10 @@ def _story(
         balances_after=after,
         settlement={pid: _settlement_doc(c, pid) for pid in (pid_a, pid_b)},
     )
-    print_positions(console, result)
-    print_money(console, result)
     out_dir = report_dir or ((home or Path(".tierchain")) / "demo-report")
     result.report_files = write_report(w3, result, out_dir, home=home)
+    print_positions(console, result, fates=_fates(out_dir / "index.sqlite", result))
+    print_money(console, result)
     console.print("audit report: " + ", ".join(str(p) for p in result.report_files))
     return result
 
@@ -635,8 +635,29 @@ def _settlement_doc(c: Contracts, payable_id: int) -> dict[str, Any]:
     }
 
 
-def print_positions(console: Console, result: DemoResult) -> None:
-    """Pieces, holders and provenance of the demo payables."""
+def _fates(db_path: Path, result: DemoResult) -> dict[int, ix.PieceFate]:
+    """Every demo piece's story from the report's index (burned pieces too), by token id."""
+    if not db_path.is_file():
+        return {}
+    db = ix.Index(db_path, readonly=True)
+    try:
+        out: dict[int, ix.PieceFate] = {}
+        for payable_id in result.payables.values() or (result.payable_id,):
+            out.update(ix.piece_fates(db, payable_id))
+        return out
+    finally:
+        db.close()
+
+
+def print_positions(console: Console, result: DemoResult, fates: Mapping[int, ix.PieceFate] | None = None) -> None:
+    """Pieces, holders and provenance of the demo payables. A piece that is gone (paid in full,
+    merged) still shows who held it last, what it was worth when split, and how it ended (from
+    the audit index's ``fates``)."""
+    fates = fates or {}
+
+    def who(address: str | None) -> str:
+        return result.names.get(address or "", address or "-")
+
     for label, payable_id in result.payables.items() or {"A": result.payable_id}.items():
         pieces = [p for p in result.pieces if split_token_id(p.token_id).payable_id == payable_id]
         table = Table(title=f"Payable {label} (id {payable_id}): pieces and holders")
@@ -649,12 +670,24 @@ def print_positions(console: Console, result: DemoResult) -> None:
         ):
             table.add_column(col, justify=justify)  # type: ignore[arg-type]
         for p in pieces:
+            fate = fates.get(p.token_id)
+            if p.live:
+                holder, value = who(p.owner), format_cents(p.value)
+                state = fate.describe(who) if fate is not None and fate.end != "live" else "live"
+            elif fate is not None:
+                holder, value, state = (
+                    who(fate.holder),
+                    format_cents(fate.value_at_split) + " at split",
+                    fate.describe(who),
+                )
+            else:
+                holder, value, state = "-", "-", "burned"
             table.add_row(
                 short_id(p.token_id),
                 short_id(p.parent_token_id) if p.parent_token_id else "(issued)",
-                result.names.get(p.owner, p.owner) if p.live else "-",
-                format_cents(p.value) if p.live else "-",
-                "live" if p.live else "merged / settled (burned)",
+                holder,
+                value,
+                state,
             )
         console.print(table)
         tree = Tree(
@@ -663,10 +696,16 @@ def print_positions(console: Console, result: DemoResult) -> None:
         )
 
         def grow(node: Tree, piece: PieceInfo, pieces: list[PieceInfo] = pieces) -> None:
-            who = result.names.get(piece.owner, piece.owner) if piece.live else "burned"
-            label_ = f"{short_id(piece.token_id)}  {who}"
+            fate = fates.get(piece.token_id)
             if piece.live:
-                label_ += f"  {format_cents(piece.value)}"
+                label_ = f"{short_id(piece.token_id)}  {who(piece.owner)}  {format_cents(piece.value)}"
+            elif fate is not None:
+                label_ = (
+                    f"{short_id(piece.token_id)}  {who(fate.holder)}  {format_cents(fate.value_at_split)}: "
+                    f"{fate.short(who)}"
+                )
+            else:
+                label_ = f"{short_id(piece.token_id)}  burned"
             branch = node.add(label_)
             for child in pieces:
                 if child.parent_token_id == piece.token_id:
