@@ -99,7 +99,7 @@ EXAMPLES: Final[dict[str, str]] = {
     "admin transfer": f"tierchain admin transfer {OP} --dev-account 0",
     "admin accept": "tierchain admin accept --calldata-only --json",
     "admin calldata": 'tierchain admin calldata relay "setTargetAllowed(address,bool)" ' + OP + " true",
-    "serve": "tierchain serve",
+    "serve": "tierchain serve --dev-account 1",
 }
 
 

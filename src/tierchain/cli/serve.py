@@ -18,13 +18,8 @@ from tierchain.cli.common import CliState, command_options, pass_state
 from tierchain.core.errors import UsageError
 from tierchain.core.money import parse_units
 
-EXAMPLE = (
-    "Example: tierchain serve --rpc https://node.example:8545 --from 0xOperator "
-    "--password-file /run/secrets/operator --allow-origin https://portal.example --port 8080"
-)
 
-
-@click.command("serve", epilog=EXAMPLE)
+@click.command("serve")
 @command_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on (0.0.0.0: every interface)")
 @click.option("--port", type=click.IntRange(1, 65535), default=8600, show_default=True, help="TCP port")

@@ -326,7 +326,12 @@ def _story(
     console.print(f"chain id {w3.eth.chain_id}, block {w3.eth.block_number}")
 
     # 1. deploy, wire, admit --------------------------------------------------------------------
-    deployment = deploy_all(w3, admin.sender, op.address, home=home)
+    # The story's set, remembered by the script: a resumed demo gets the same addresses back; a
+    # deploy killed half-way resumes inside deploy_all; a new story on the same chain deploys a
+    # new set (replace=True: the previous record is kept beside it, renamed).
+    deployment = Deployment.from_json(
+        wf.remember("deployment", lambda: deploy_all(w3, admin.sender, op.address, home=home, replace=True).to_json())
+    )
     c = Contracts.at(w3, deployment)
     s = _Story(w3, cast, c, console, wf)
     console.print(
