@@ -10,10 +10,12 @@ signal on, waits for the bench to stop the chain it started, and only then exits
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from types import FrameType
 
@@ -38,19 +40,27 @@ BENCHES = [
 ]
 
 _current: subprocess.Popen[bytes] | None = None
+_stopped_by: int | None = None
 
 
 def _stop_child(signum: int, _frame: FrameType | None) -> None:
+    """Pass the signal on as SIGTERM (the bench unwinds and stops its chain); the main loop's
+    wait then returns and the runner exits. A bench that has not stopped 30 s later is killed
+    with its process group. (Waiting here would deadlock on the main loop's own wait.)"""
+    global _stopped_by
+    _stopped_by = signum
     child = _current
     if child is not None and child.poll() is None:
-        child.send_signal(signal.SIGTERM)  # the bench unwinds and stops its chain
-        try:
-            child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
-    print(f"bench: stopped by signal {signum}", file=sys.stderr)
-    raise SystemExit(128 + signum)
+        child.send_signal(signal.SIGTERM)
+        pid = child.pid
+
+        def kill_group() -> None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+
+        timer = threading.Timer(30, kill_group)
+        timer.daemon = True
+        timer.start()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         if _current.wait() != 0:
             failed.append(module)
         _current = None
+        if _stopped_by is not None:
+            print(f"bench: stopped by signal {_stopped_by} during {module}", file=sys.stderr)
+            return 128 + _stopped_by
     mode = "full" if os.environ.get("TIERCHAIN_BENCH_FULL") == "1" else "quick"
     print(f"\nbench ({mode}): {len(selected)} benches in {time.monotonic() - started:.0f} s")
     if failed:

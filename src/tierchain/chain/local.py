@@ -208,17 +208,23 @@ def start_chain(
         log.close()
     chain = LocalChain(kind=kind, port=port, pid=proc.pid, state_dir=str(state))
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise ChainError(
-                f"{kind} exited with code {proc.returncode} while starting; "
-                f"see {state / 'chain.log'}:\n{_tail(state / 'chain.log')}"
-            )
-        if rpc_chain_id(chain.url, timeout=1.0) == CHAIN_IDS[kind]:
-            (state / RECORD).write_text(json.dumps(asdict(chain), indent=1) + "\n")
-            (state / LAST_PORT).write_text(f"{port}\n")
-            return chain
-        time.sleep(0.2)
+    try:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise ChainError(
+                    f"{kind} exited with code {proc.returncode} while starting; "
+                    f"see {state / 'chain.log'}:\n{_tail(state / 'chain.log')}"
+                )
+            if rpc_chain_id(chain.url, timeout=1.0) == CHAIN_IDS[kind]:
+                (state / RECORD).write_text(json.dumps(asdict(chain), indent=1) + "\n")
+                (state / LAST_PORT).write_text(f"{port}\n")
+                return chain
+            time.sleep(0.2)
+    except BaseException:
+        # stopped while waiting (Ctrl-C, SIGTERM turned into SystemExit, an error): the chain
+        # runs in its own session and would outlive us; nobody has its record yet
+        _terminate(proc.pid)
+        raise
     _terminate(proc.pid)
     raise ChainError(f"{kind} did not answer at {chain.url} within {timeout:.0f} s")
 
