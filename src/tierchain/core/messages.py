@@ -115,11 +115,18 @@ MESSAGES: Final[dict[str, str]] = {
     "PayableUnknown": "payable {payableId} does not exist",
     "PayableWrongStatus": "payable {payableId} is in the wrong state for this ({status})",
     "PayableZeroValue": "the value must not be zero",
+    "PayableBatchEmpty": "a payout needs at least one receiver",
+    "PayableBatchLengthMismatch": "a payout has {receivers} receivers but {values} amounts",
+    "PayableBatchOverValue": "the payout's total {total:cents} is more than piece {tokenId:piece} holds "
+    "({balance:cents})",
     "PayableInvalidFaceValue": "the face value {faceValue:cents} is below the minimum {minimum:cents}",
     "PayableInvalidCurrency": "{currency} is not a usable settlement currency",
     # -- Membership
     "MembershipNotMember": "{account} is not a member",
     "MembershipAlreadyMember": "{account} is already a member",
+    "MembershipGovernanceMember": (
+        "{account} holds a governance role ({roles:roles}): only the admin may suspend or reinstate it, not {caller}"
+    ),
     "MembershipUnauthorized": "{caller} lacks the role needed ({requiredRoles:roles})",
     "MembershipRoleNotGrantable": "{caller} may not grant {roles:roles}",
     "MembershipWrongStatus": "{account} is in the wrong membership state for this ({status})",
@@ -156,6 +163,9 @@ MESSAGES: Final[dict[str, str]] = {
     # -- Settlement
     "SettlementNotMatured": "payable {payableId} matures at {maturityAt:time}, not yet",
     "SettlementNotHolder": "piece {tokenId:piece} belongs to {owner}, not to {caller}",
+    "SettlementOnlySelf": "claimPiece is settlement's own step of claimMany; {caller} may not call it",
+    "SettlementBatchOutOfGas": "the batch ran out of gas at piece {tokenId:piece}: send it with more gas or "
+    "fewer pieces",
     "SettlementNothingToClaim": "nothing to claim on piece {tokenId:piece}",
     "SettlementOverpayment": "{cents:cents} is more than payable {payableId} still owes ({unpaidCents:cents})",
     "SettlementFullyPaid": "payable {payableId} is paid in full",
