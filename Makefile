@@ -17,7 +17,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # The sources of this checkout win over any editable install (worktrees share one venv).
 export PYTHONPATH := $(CURDIR)/src
 
-.PHONY: system setup compile test test-fast test-ganache test-anvil test-anvil-full demo bench bench-full lint typecheck check clean hooks
+.PHONY: system setup compile test test-fast test-ganache test-anvil demo bench bench-full lint typecheck check clean hooks
 
 setup: $(STAMP_PY) $(STAMP_NODE) $(STAMP_NET) system
 
@@ -59,13 +59,8 @@ test-ganache: test
 test-fast: compile
 	$(BIN)/brownie test --network tierchain-anvil -m "not slow"
 
-## On Anvil (hardfork shanghai): every contract suite (unit and stateful, slow ones included) and
-## the library's fast tier. `make test-anvil-full` runs the whole suite on Anvil (about 25 min).
+## The same whole suite on Anvil (hardfork shanghai).
 test-anvil: compile
-	$(BIN)/brownie test tests/unit tests/stateful --network tierchain-anvil
-	$(BIN)/brownie test tests/python tests/service tests/browser --network tierchain-anvil -m "not slow"
-
-test-anvil-full: compile
 	$(BIN)/brownie test --network tierchain-anvil
 
 demo: compile
