@@ -50,7 +50,7 @@ from tierchain.clients.contracts import ZERO_ADDRESS, PieceInfo
 from tierchain.clients.desk import OFFER_TUPLE, Offer, SignedOffer, offer_hash, random_nonce, typed_data
 from tierchain.core.errors import AmountError, UsageError
 from tierchain.core.ids import Role, short_id
-from tierchain.core.money import MAX_RATE_BPS, format_cents, parse_units
+from tierchain.core.money import MAX_RATE_BPS, cents_to_units, format_cents, parse_units
 
 OFFER_KIND: Final = "tierchain-offer/1"
 _DURATION_RE: Final = re.compile(r"([0-9]{1,9})(s|m|h|d|w)", re.ASCII)
@@ -199,7 +199,7 @@ def _allowance(c: Contracts, owner: str, spender: str) -> int:
 
 def _funding_problem(c: Contracts, offer: Offer, price: int) -> str | None:
     """Why the desk could not pull ``price`` cents from the financier now, or None."""
-    unit = 10 ** (c.currency.decimals() - 2)
+    unit = int(cents_to_units(1, c.currency.decimals()))
     units = price * unit
     balance = c.currency.balance_of(offer.financier)
     if balance < units:

@@ -37,7 +37,7 @@ from tierchain.clients.contracts import ZERO_ADDRESS, PayableInfo
 from tierchain.clients.settlement import MAX_UINT256, PayableSettlement
 from tierchain.core.errors import AmountError, UsageError
 from tierchain.core.ids import Role, short_id
-from tierchain.core.money import format_cents, parse_cents, parse_units
+from tierchain.core.money import cents_to_units, format_cents, parse_cents, parse_units
 
 # ---------------------------------------------------------------------------- helpers
 
@@ -47,7 +47,7 @@ def _amount(text: str, name: str = "AMOUNT") -> int:
 
 
 def _unit(c: Contracts, decimals: int | None = None) -> int:
-    return int(10 ** ((c.currency.decimals() if decimals is None else decimals) - 2))
+    return int(cents_to_units(1, c.currency.decimals() if decimals is None else decimals))
 
 
 def _check_funds(c: Contracts, payer: ChecksumAddress, cents: int, decimals: int) -> None:

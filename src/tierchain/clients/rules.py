@@ -31,7 +31,7 @@ from tierchain.clients.contracts import ZERO_ADDRESS, MemberInfo, PayableClient,
 from tierchain.core.errors import ContractRevert, UsageError
 from tierchain.core.ids import Role, make_token_id, short_id, split_token_id
 from tierchain.core.messages import explain, format_instant
-from tierchain.core.money import format_cents
+from tierchain.core.money import cents_to_units, format_cents
 
 HOLDER_ROLES: Final = Role.SUPPLIER | Role.FINANCIER | Role.GUARANTOR
 
@@ -483,7 +483,7 @@ def describe_transfer(view: View, piece: PieceInfo, to: str) -> str:
 def check_funds(c: Contracts, payer: str, cents: int, decimals: int) -> None:
     """``payer`` holds ``cents`` (in a currency of ``decimals``) and approved the Settlement
     contract for them (one batch: balance and allowance)."""
-    unit = 10 ** (decimals - 2)
+    unit = int(cents_to_units(1, decimals))
     units = cents * unit
     who = to_checksum_address(payer)
     balance_raw, allowance_raw = rpc_batch(

@@ -67,7 +67,7 @@ from tierchain.clients.requests import AcceptPayable, Call, SplitPiece, deadline
 from tierchain.core.errors import ContractRevert, UsageError
 from tierchain.core.ids import Role, short_id, split_token_id
 from tierchain.core.jsonsafe import js_safe
-from tierchain.core.money import discount_price, format_cents
+from tierchain.core.money import cents_to_units, discount_price, format_cents
 from tierchain.invoices import packages as invoices
 from tierchain.workflows.deploy import deploy_all
 from tierchain.workflows.journal import Journal, JournalError, Script
@@ -433,7 +433,7 @@ def _story(
     # 4. money in place: eCNY for the payers, allowances ----------------------------------------
     s.step = "funding"
     funds = {core: face_a + face_b, bank: face_a, factor: face_b, guarantor: face_b, t2b: face_b}
-    unit = 10 ** (c.currency.decimals() - 2)
+    unit = int(cents_to_units(1, c.currency.decimals()))
     for party, cents in funds.items():
         c.currency.mint(op.sender, party.address, cents * unit)
     for party in (bank, factor):
