@@ -19,12 +19,11 @@ import time
 
 from eth_account import Account
 
-from bench.common import DAY, Report, pick
-from tierchain.chain.local import connect, dev_accounts, start_chain, stop_chain
+from bench.common import DAY, Report, deploy_with_core_and_tier1, local_chain_label, pick
+from tierchain.chain.local import connect, start_chain, stop_chain
 from tierchain.chain.sender import Sender, TxRequest
 from tierchain.clients.bundle import Contracts
 from tierchain.core.ids import Role
-from tierchain.workflows.deploy import deploy_all
 
 PIECE = 100_00  # 100.00 each
 SIZES = pick((1, 10, 100), (1, 10, 100, 500))  # 500: make bench-full
@@ -72,17 +71,8 @@ def main(argv: list[str] | None = None) -> None:
     chain = start_chain(args.chain, port=args.port, state_dir=state)
     try:
         w3 = connect(chain.url)
-        keys = dev_accounts()
-        admin, operator, core, tier1 = (Sender(w3, keys[i]) for i in range(4))
-        d = deploy_all(w3, admin, operator.address, record=False)
-        c = Contracts.at(w3, d)
-        c.membership.admit(admin, operator.address, Role.OPERATOR, os.urandom(32))
-        c.membership.admit_many(
-            operator,
-            [(core.address, Role.CORE_ENTERPRISE, os.urandom(32)), (tier1.address, Role.SUPPLIER, os.urandom(32))],
-        )
-        client = w3.client_version.split("/")
-        report = Report("claim_many", f"{client[0].lower()} {client[1].lstrip('v')} (shanghai) [port {args.port}]")
+        c, _admin, operator, core, tier1 = deploy_with_core_and_tier1(w3)
+        report = Report("claim_many", local_chain_label(w3, args.port))
 
         started = time.perf_counter()
         existing = [Account.create().address for _ in range(max(SIZES))]

@@ -14,7 +14,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from tierchain.chain.local import dev_accounts
+from tierchain.chain.sender import Sender
+from tierchain.clients.bundle import Contracts
 from tierchain.core.ids import Role
+from tierchain.workflows.deploy import deploy_all
 
 T = TypeVar("T")
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -115,3 +119,24 @@ def _commit() -> str | None:
     except (OSError, subprocess.CalledProcessError):
         return None
     return out.stdout.strip() or None
+
+
+def deploy_with_core_and_tier1(w3: Any) -> tuple[Contracts, Sender, Sender, Sender, Sender]:
+    """A fresh deployment (not recorded) on a dev chain, dev keys 0..3 as admin, operator, core
+    enterprise and tier-1 supplier, the last three admitted. Returns (contracts, admin,
+    operator, core, tier1)."""
+    keys = dev_accounts()
+    admin, operator, core, tier1 = (Sender(w3, keys[i]) for i in range(4))
+    c = Contracts.at(w3, deploy_all(w3, admin, operator.address, record=False))
+    c.membership.admit(admin, operator.address, Role.OPERATOR, os.urandom(32))
+    c.membership.admit_many(
+        operator,
+        [(core.address, Role.CORE_ENTERPRISE, os.urandom(32)), (tier1.address, Role.SUPPLIER, os.urandom(32))],
+    )
+    return c, admin, operator, core, tier1
+
+
+def local_chain_label(w3: Any, port: int) -> str:
+    """``anvil 1.7.1 (shanghai) [port 9637]`` for a Report's chain field."""
+    client = w3.client_version.split("/")
+    return f"{client[0].lower()} {client[1].lstrip('v')} (shanghai) [port {port}]"
