@@ -71,6 +71,7 @@ class Report:
             "commit": _commit(),
             "when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "mode": "full" if full_mode() else "quick",
+            "load_average": [round(x, 2) for x in os.getloadavg()],  # 1, 5, 15 min, when written
             "results": results,
         }
         tmp = path.with_suffix(".json.tmp")
